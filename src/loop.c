@@ -1,0 +1,157 @@
+/*
+ * The loop.  Everything happens on this thread.  The order inside one
+ * turn matters and is libuv's: timers, then I/O callbacks (reads,
+ * accepts, write completions, thread-pool completions), then our check
+ * hook, which first reaps the conns killed during the turn and then
+ * writes every conn that has output: a burst of input becomes one write
+ * per connection, and no conn is freed while a callback still holds it.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "config.h"
+#include "conn.h"
+#include "limits.h"
+#include "listen.h"
+#include "log.h"
+#include "loop.h"
+#include "server.h"
+#include "util.h"
+
+static uv_check_t	loop_check;
+static uv_timer_t	loop_tick;
+static uv_timer_t	loop_flood;
+static uv_timer_t	loop_stop;
+static uv_signal_t	loop_sigterm, loop_sigint, loop_sighup;
+static uint64_t		loop_stop_deadline;
+
+static void
+loop_check_cb(uv_check_t *h)
+{
+	(void)h;
+	conn_reap();
+	conn_flush_all();
+	loop_flood_arm();
+}
+
+static void
+loop_tick_cb(uv_timer_t *h)
+{
+	uint64_t	now = now_ms();
+
+	(void)h;
+	client_tick(now);
+	conn_tick(now);
+}
+
+static void
+loop_flood_cb(uv_timer_t *h)
+{
+	conn_flood_tick();
+	if (!conn_any_throttled())
+		uv_timer_stop(h);
+}
+
+/* Run the flood timer only while someone is held back. */
+void
+loop_flood_arm(void)
+{
+	if (conn_any_throttled() && !uv_is_active((uv_handle_t *)&loop_flood))
+		uv_timer_start(&loop_flood, loop_flood_cb, FLOOD_TICK_MS,
+		    FLOOD_TICK_MS);
+}
+
+static void
+loop_stop_cb(uv_timer_t *h)
+{
+	(void)h;
+	if (conn_count() > 0 && now_ms() < loop_stop_deadline)
+		return;
+	/* Whoever has not drained by now is cut; then our own handles
+	 * close and uv_run() returns. */
+	conn_close_all_now();
+	uv_close((uv_handle_t *)&loop_check, NULL);
+	uv_close((uv_handle_t *)&loop_tick, NULL);
+	uv_close((uv_handle_t *)&loop_flood, NULL);
+	uv_close((uv_handle_t *)&loop_stop, NULL);
+	uv_close((uv_handle_t *)&loop_sigterm, NULL);
+	uv_close((uv_handle_t *)&loop_sigint, NULL);
+	uv_close((uv_handle_t *)&loop_sighup, NULL);
+}
+
+/*
+ * Graceful shutdown: stop accepting, send every client ERROR with the
+ * reason, wait for the queues to drain (CLOSE_GRACE at most), then close
+ * everything so that uv_run() returns.
+ */
+void
+loop_shutdown(const char *reason)
+{
+	if (srv.shutting_down)
+		return;
+	srv.shutting_down = 1;
+	log_info("shutting down: %s", reason);
+	listen_close_all();
+	conn_shutdown_all("Server shutting down");
+	loop_stop_deadline = now_ms() + CLOSE_GRACE * 1000 + 500;
+	uv_timer_start(&loop_stop, loop_stop_cb, 50, 50);
+}
+
+static void
+loop_signal_cb(uv_signal_t *h, int signum)
+{
+	struct config_errors	errs = { NULL, 0 };
+	int			i;
+
+	(void)h;
+	if (signum == SIGHUP) {
+		if (config_reload(&srv.cfg, srv.argc, srv.argv, &errs) != 0) {
+			for (i = 0; i < errs.n; i++)
+				log_warnx("reload: %s", errs.v[i]);
+			log_warnx("reload: settings unchanged");
+		} else {
+			log_set_verbose(srv.cfg.verbose);
+			log_trace_flags = srv.cfg.trace != NULL ?
+			    log_trace_parse(srv.cfg.trace) : 0;
+			log_info("reloaded settings");
+		}
+		config_errors_free(&errs);
+		server_load_motd();
+		log_info("reloaded the MOTD (%zu lines)", srv.nmotd);
+		return;
+	}
+	loop_shutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+int
+loop_init(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	srv.loop = uv_default_loop();
+	uv_check_init(srv.loop, &loop_check);
+	uv_check_start(&loop_check, loop_check_cb);
+	uv_timer_init(srv.loop, &loop_tick);
+	uv_timer_start(&loop_tick, loop_tick_cb, TICK_INTERVAL_MS,
+	    TICK_INTERVAL_MS);
+	uv_timer_init(srv.loop, &loop_flood);
+	uv_timer_init(srv.loop, &loop_stop);
+	uv_signal_init(srv.loop, &loop_sigterm);
+	uv_signal_start(&loop_sigterm, loop_signal_cb, SIGTERM);
+	uv_signal_init(srv.loop, &loop_sigint);
+	uv_signal_start(&loop_sigint, loop_signal_cb, SIGINT);
+	uv_signal_init(srv.loop, &loop_sighup);
+	uv_signal_start(&loop_sighup, loop_signal_cb, SIGHUP);
+	return 0;
+}
+
+int
+loop_run(void)
+{
+	uv_run(srv.loop, UV_RUN_DEFAULT);
+	/* Let the close callbacks run, then free the loop. */
+	uv_run(srv.loop, UV_RUN_DEFAULT);
+	return uv_loop_close(srv.loop) == 0 ? 0 : 1;
+}
