@@ -1,0 +1,154 @@
+/*
+ * The command table.  Rows are designated initialisers; the order is
+ * only for reading.  cmd_init() indexes them by name.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "conn.h"
+#include "dict.h"
+#include "irc.h"
+#include "log.h"
+#include "msg.h"
+#include "numeric.h"
+#include "reply.h"
+
+static struct cmd cmd_table[] = {
+	/* Registration and connection: allowed before registration. */
+	{ .name = "CAP",	.fn = cmd_cap,		.min = 1, .penalty = 0 },
+	{ .name = "PASS",	.fn = cmd_pass,		.min = 1, .penalty = 1 },
+	{ .name = "NICK",	.fn = cmd_nick,		.min = 0, .penalty = 1 },
+	{ .name = "USER",	.fn = cmd_user,		.min = 4, .penalty = 1 },
+	{ .name = "PING",	.fn = cmd_ping,		.min = 1, .penalty = 1 },
+	{ .name = "PONG",	.fn = cmd_pong,		.min = 0, .penalty = 0 },
+	{ .name = "QUIT",	.fn = cmd_quit,		.min = 0, .penalty = 0 },
+
+	/* Channels. */
+	{ .name = "JOIN",	.fn = cmd_join,		.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "PART",	.fn = cmd_part,		.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "TOPIC",	.fn = cmd_topic,	.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "NAMES",	.fn = cmd_names,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "LIST",	.fn = cmd_list,		.min = 0,
+	  .flags = CMD_REG, .penalty = 2 },
+	{ .name = "KICK",	.fn = cmd_kick,		.min = 2,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "INVITE",	.fn = cmd_invite,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "MODE",	.fn = cmd_mode,		.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+
+	/* Messages. */
+	{ .name = "PRIVMSG",	.fn = cmd_privmsg,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "NOTICE",	.fn = cmd_notice,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "TAGMSG",	.fn = cmd_tagmsg,	.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+
+	/* Queries and presence. */
+	{ .name = "WHO",	.fn = cmd_who,		.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "WHOIS",	.fn = cmd_whois,	.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "WHOWAS",	.fn = cmd_whowas,	.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "MOTD",	.fn = cmd_motd,		.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "LUSERS",	.fn = cmd_lusers,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "VERSION",	.fn = cmd_version,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "TIME",	.fn = cmd_time,		.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "ADMIN",	.fn = cmd_admin,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "INFO",	.fn = cmd_info,		.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "HELP",	.fn = cmd_help,		.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "AWAY",	.fn = cmd_away,		.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "SETNAME",	.fn = cmd_setname,	.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "MONITOR",	.fn = cmd_monitor,	.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "USERHOST",	.fn = cmd_userhost,	.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "ISON",	.fn = cmd_ison,		.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
+};
+#define NCMDS	(sizeof cmd_table / sizeof cmd_table[0])
+
+static struct dict	cmd_index;
+
+void
+cmd_init(void)
+{
+	size_t	i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (dict_put(&cmd_index, cmd_table[i].name, &cmd_table[i]) != 0)
+			fatalx("cmd_init: %s twice in the table",
+			    cmd_table[i].name);
+}
+
+const struct cmd *
+cmd_find(const char *verb)
+{
+	return dict_get(&cmd_index, verb);
+}
+
+/* The whole table (for tests and HELP). */
+const struct cmd *
+cmd_table_get(size_t *n)
+{
+	*n = NCMDS;
+	return cmd_table;
+}
+
+/*
+ * Run m for c.  Every generic check happens here, in this order: the
+ * label is opened (so errors are labeled too), the verb is looked up,
+ * registration, parameter count, operator rights; then the flood cost
+ * is charged and the handler runs.  Returns the handler's result.
+ */
+int
+cmd_dispatch(struct client *c, struct msg *m)
+{
+	struct cmd	*cmd = dict_get(&cmd_index, m->verb);
+	int		 r = 0;
+
+	reply_begin(c, m);
+	if (cmd == NULL) {
+		client_bucket_take(c, 1);
+		if (c->flags & CLIENT_REGISTERED)
+			reply_num(c, ERR_UNKNOWNCOMMAND, m->verb);
+		else
+			reply_num(c, ERR_NOTREGISTERED);
+		goto done;
+	}
+	client_bucket_take(c, cmd->penalty);
+	cmd->calls++;
+	if ((cmd->flags & CMD_REG) && !(c->flags & CLIENT_REGISTERED)) {
+		reply_num(c, ERR_NOTREGISTERED);
+		goto done;
+	}
+	if (m->nparams < cmd->min) {
+		reply_num(c, ERR_NEEDMOREPARAMS, cmd->name);
+		goto done;
+	}
+	if ((cmd->flags & CMD_OPER) && !(c->umodes & UMODE_OPER)) {
+		reply_num(c, ERR_NOPRIVILEGES);
+		goto done;
+	}
+	r = cmd->fn(c, m);
+done:
+	reply_end(c);
+	return r;
+}

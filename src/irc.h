@@ -1,0 +1,68 @@
+/*
+ * The IRC command handlers, grouped by area as in ngIRCd's irc-*.c:
+ * irc_conn.c (registration and connection), irc_cap.c (CAP),
+ * irc_chan.c (channels), irc_msg.c (PRIVMSG/NOTICE/TAGMSG),
+ * irc_mode.c (MODE), irc_info.c (queries and presence).
+ *
+ * A handler returns 0, or -1 when the client is gone.  It runs with a
+ * parsed struct msg that is valid only during the call.
+ */
+#ifndef LANCHAT_IRC_H
+#define LANCHAT_IRC_H
+
+struct channel;
+struct client;
+struct msg;
+
+/* irc_conn.c */
+int	cmd_pass(struct client *, struct msg *);
+int	cmd_nick(struct client *, struct msg *);
+int	cmd_user(struct client *, struct msg *);
+int	cmd_ping(struct client *, struct msg *);
+int	cmd_pong(struct client *, struct msg *);
+int	cmd_quit(struct client *, struct msg *);
+void	irc_welcome(struct client *);
+void	irc_isupport(struct client *);
+void	irc_lusers(struct client *);
+void	irc_motd(struct client *);
+
+/* irc_cap.c */
+int	cmd_cap(struct client *, struct msg *);
+const char *irc_cap_name(int);
+
+/* irc_chan.c */
+int	cmd_join(struct client *, struct msg *);
+int	cmd_part(struct client *, struct msg *);
+int	cmd_topic(struct client *, struct msg *);
+int	cmd_names(struct client *, struct msg *);
+int	cmd_list(struct client *, struct msg *);
+int	cmd_kick(struct client *, struct msg *);
+int	cmd_invite(struct client *, struct msg *);
+void	irc_names(struct client *, struct channel *);
+
+/* irc_msg.c */
+int	cmd_privmsg(struct client *, struct msg *);
+int	cmd_notice(struct client *, struct msg *);
+int	cmd_tagmsg(struct client *, struct msg *);
+
+/* irc_mode.c */
+int	cmd_mode(struct client *, struct msg *);
+
+/* irc_info.c */
+int	cmd_who(struct client *, struct msg *);
+int	cmd_whois(struct client *, struct msg *);
+int	cmd_whowas(struct client *, struct msg *);
+int	cmd_motd(struct client *, struct msg *);
+int	cmd_lusers(struct client *, struct msg *);
+int	cmd_version(struct client *, struct msg *);
+int	cmd_time(struct client *, struct msg *);
+int	cmd_away(struct client *, struct msg *);
+int	cmd_setname(struct client *, struct msg *);
+int	cmd_monitor(struct client *, struct msg *);
+int	cmd_userhost(struct client *, struct msg *);
+int	cmd_ison(struct client *, struct msg *);
+int	cmd_admin(struct client *, struct msg *);
+int	cmd_info(struct client *, struct msg *);
+int	cmd_help(struct client *, struct msg *);
+
+#endif

@@ -1,0 +1,569 @@
+/*
+ * Channel commands: JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE
+ * (RFC 2812 3.2, modern.ircdocs.horse "Channel Operations", IRCv3
+ * extended-join, invite-notify, multi-prefix, userhost-in-names,
+ * no-implicit-names).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "casemap.h"
+#include "channel.h"
+#include "client.h"
+#include "irc.h"
+#include "limits.h"
+#include "msg.h"
+#include "numeric.h"
+#include "reply.h"
+#include "server.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* Count the comma-separated items of s. */
+static int
+irc_count_list(const char *s)
+{
+	int	n = 1;
+
+	for (; *s != '\0'; s++)
+		if (*s == ',')
+			n++;
+	return n;
+}
+
+/* Send NAMES for ch to c (353 lines, then 366). */
+void
+irc_names(struct client *c, struct channel *ch)
+{
+	struct buf		 line, item;
+	struct membership	*m;
+	uint32_t		 i;
+	size_t			 head;
+	int			 multi = client_has_cap(c, CAP_MULTI_PREFIX);
+	int			 uhnames = client_has_cap(c,
+				    CAP_USERHOST_IN_NAMES);
+	int			 member = channel_member(ch, c) != NULL;
+	const char		*sym = (ch->modes & CMODE_SECRET) ? "@" : "=";
+
+	buf_init(&line);
+	buf_init(&item);
+	buf_printf(&line, ":%s 353 %s %s %s :", srv.name, client_name(c),
+	    sym, ch->name);
+	head = line.len;
+	for (i = 0; i < ch->nmembers; i++) {
+		m = ch->members[i];
+		if (!member && (m->client->umodes & UMODE_INVISIBLE) &&
+		    m->client != c)
+			continue;
+		buf_reset(&item);
+		buf_addstr(&item, channel_prefix(m, multi));
+		buf_addstr(&item, uhnames ? client_prefix(m->client) :
+		    m->client->nick);
+		if (line.len + item.len + 1 > 500 && line.len > head) {
+			client_sendf(c, "%s", line.data);
+			line.len = head;
+			line.data[head] = '\0';
+		}
+		if (line.len > head)
+			buf_addch(&line, ' ');
+		buf_add(&line, item.data, item.len);
+	}
+	if (line.len > head)
+		client_sendf(c, "%s", line.data);
+	reply_num(c, RPL_ENDOFNAMES, ch->name);
+	buf_free(&line);
+	buf_free(&item);
+}
+
+static void
+irc_send_topic(struct client *c, struct channel *ch, int always)
+{
+	if (ch->topic == NULL) {
+		if (always)
+			reply_num(c, RPL_NOTOPIC, ch->name);
+		return;
+	}
+	reply_num(c, RPL_TOPIC, ch->name, ch->topic);
+	reply_num(c, RPL_TOPICWHOTIME, ch->name, ch->topic_setter,
+	    (unsigned long long)ch->topic_time);
+}
+
+/* The reason c may not join ch (a numeric), or 0 if it may. */
+static int
+irc_join_check(struct client *c, struct channel *ch, const char *key)
+{
+	int	invited = client_has_invite(c, ch->fold);
+
+	if (ch->key != NULL && (key == NULL || strcmp(key, ch->key) != 0))
+		return 475;
+	if (ch->limit > 0 && ch->nmembers >= (uint64_t)ch->limit && !invited)
+		return 471;
+	if ((ch->modes & CMODE_INVITE) && !invited &&
+	    !channel_is_invexed(ch, c))
+		return 473;
+	if (channel_is_banned(ch, c) && !invited)
+		return 474;
+	return 0;
+}
+
+static void
+irc_join_one(struct client *c, const char *name, const char *key)
+{
+	char			 fold[CASEMAP_FOLDSZ], why[160];
+	struct channel		*ch;
+	struct membership	*m;
+	struct fanout		 f;
+	int			 err, created = 0;
+
+	if (name[0] != '#') {
+		reply_num(c, ERR_NOSUCHCHANNEL, name);
+		return;
+	}
+	if (casemap_check_channel(name, fold, sizeof fold, why, sizeof why) !=
+	    CASEMAP_OK) {
+		reply_num(c, ERR_BADCHANNAME, name, why);
+		reply_fail(c, "JOIN", "INVALID_CHANNEL_NAME", name, "%s", why);
+		return;
+	}
+	ch = dict_get(&srv.channels, fold);
+	if (ch != NULL && channel_member(ch, c) != NULL)
+		return;
+	if (c->nchans >= (uint64_t)srv.cfg.chanlimit) {
+		reply_num(c, ERR_TOOMANYCHANNELS, name);
+		return;
+	}
+	if (ch != NULL && (err = irc_join_check(c, ch, key)) != 0) {
+		switch (err) {
+		case 475:
+			reply_num(c, ERR_BADCHANNELKEY, ch->name);
+			break;
+		case 471:
+			reply_num(c, ERR_CHANNELISFULL, ch->name);
+			break;
+		case 473:
+			reply_num(c, ERR_INVITEONLYCHAN, ch->name);
+			break;
+		default:
+			reply_num(c, ERR_BANNEDFROMCHAN, ch->name);
+			break;
+		}
+		return;
+	}
+	if (ch == NULL) {
+		ch = channel_new(name, fold);
+		created = 1;
+	}
+	m = channel_join(ch, c);
+	if (created)
+		m->modes |= MEMBER_OP;	/* the first to join runs it */
+	client_del_invite(c, ch->fold);
+
+	fanout_init(&f, c);
+	f.alt_cap = CAP_EXTENDED_JOIN;
+	fanout_text(&f, 0, ":%s JOIN %s", client_prefix(c), ch->name);
+	fanout_text(&f, 1, ":%s JOIN %s %s :%s", client_prefix(c), ch->name,
+	    c->account != NULL ? c->account : "*", c->realname);
+	fanout_send(&f, c);
+	fanout_channel(&f, ch, c, 0);
+	fanout_done(&f);
+	/* Members who are away: away-notify clients learn it on join. */
+	if (c->away != NULL) {
+		fanout_init(&f, c);
+		f.need_cap = CAP_AWAY_NOTIFY;
+		fanout_text(&f, 0, ":%s AWAY :%s", client_prefix(c), c->away);
+		fanout_channel(&f, ch, c, 0);
+		fanout_done(&f);
+	}
+	irc_send_topic(c, ch, 0);
+	if (!client_has_cap(c, CAP_NO_IMPLICIT_NAMES))
+		irc_names(c, ch);
+}
+
+/* Leave ch with a PART seen by every member. */
+static void
+irc_part_one(struct client *c, struct membership *m, const char *reason)
+{
+	struct fanout	f;
+
+	fanout_init(&f, c);
+	if (reason != NULL)
+		fanout_text(&f, 0, ":%s PART %s :%s", client_prefix(c),
+		    m->chan->name, reason);
+	else
+		fanout_text(&f, 0, ":%s PART %s", client_prefix(c),
+		    m->chan->name);
+	fanout_send(&f, c);
+	fanout_channel(&f, m->chan, c, 0);
+	fanout_done(&f);
+	channel_part(m);
+}
+
+int
+cmd_join(struct client *c, struct msg *m)
+{
+	char	 chans[LINE_MAX_BODY], keys[LINE_MAX_BODY];
+	char	*cp, *kp, *name, *key;
+
+	if (strcmp(m->params[0], "0") == 0) {
+		while (c->nchans > 0)
+			irc_part_one(c, c->chans[c->nchans - 1],
+			    "Left all channels");
+		return 0;
+	}
+	if (irc_count_list(m->params[0]) > srv.cfg.max_targets) {
+		reply_num(c, ERR_TOOMANYTARGETS, m->params[0],
+		    (int)srv.cfg.max_targets);
+		return 0;
+	}
+	strlcpy_u(chans, m->params[0], sizeof chans);
+	strlcpy_u(keys, m->nparams > 1 ? m->params[1] : "", sizeof keys);
+	cp = chans;
+	kp = keys;
+	while ((name = strsep(&cp, ",")) != NULL) {
+		key = kp != NULL ? strsep(&kp, ",") : NULL;
+		if (*name == '\0')
+			continue;
+		irc_join_one(c, name, key != NULL && *key != '\0' ? key :
+		    NULL);
+	}
+	return 0;
+}
+
+int
+cmd_part(struct client *c, struct msg *m)
+{
+	char			 chans[LINE_MAX_BODY], *cp, *name;
+	char			 reason[KICKLEN * 4 + 1];
+	struct channel		*ch;
+	struct membership	*mb;
+	const char		*r = NULL;
+
+	if (m->nparams > 1 && m->params[1][0] != '\0') {
+		strlcpy_u(reason, m->params[1], sizeof reason);
+		reason[utf8_truncate(reason, KICKLEN)] = '\0';
+		r = reason;
+	}
+	strlcpy_u(chans, m->params[0], sizeof chans);
+	for (cp = chans; (name = strsep(&cp, ",")) != NULL;) {
+		if (*name == '\0')
+			continue;
+		if ((ch = channel_find(name)) == NULL) {
+			reply_num(c, ERR_NOSUCHCHANNEL, name);
+			continue;
+		}
+		if ((mb = channel_member(ch, c)) == NULL) {
+			reply_num(c, ERR_NOTONCHANNEL, ch->name);
+			continue;
+		}
+		irc_part_one(c, mb, r);
+	}
+	return 0;
+}
+
+int
+cmd_topic(struct client *c, struct msg *m)
+{
+	struct channel		*ch;
+	struct membership	*mb;
+	struct fanout		 f;
+	char			 topic[TOPICLEN * 4 + 1];
+
+	if ((ch = channel_find(m->params[0])) == NULL ||
+	    !channel_can_see(ch, c)) {
+		reply_num(c, ERR_NOSUCHCHANNEL, m->params[0]);
+		return 0;
+	}
+	mb = channel_member(ch, c);
+	if (m->nparams < 2) {
+		irc_send_topic(c, ch, 1);
+		return 0;
+	}
+	if (mb == NULL) {
+		reply_num(c, ERR_NOTONCHANNEL, ch->name);
+		return 0;
+	}
+	if ((ch->modes & CMODE_TOPIC) && !(mb->modes & MEMBER_OP)) {
+		reply_num(c, ERR_CHANOPRIVSNEEDED, ch->name);
+		return 0;
+	}
+	strlcpy_u(topic, m->params[1], sizeof topic);
+	topic[utf8_truncate(topic, TOPICLEN)] = '\0';
+	free(ch->topic);
+	free(ch->topic_setter);
+	ch->topic = topic[0] != '\0' ? xstrdup(topic) : NULL;
+	ch->topic_setter = xstrdup(client_prefix(c));
+	ch->topic_time = time(NULL);
+	fanout_init(&f, c);
+	fanout_text(&f, 0, ":%s TOPIC %s :%s", client_prefix(c), ch->name,
+	    topic);
+	fanout_send(&f, c);
+	fanout_channel(&f, ch, c, 0);
+	fanout_done(&f);
+	return 0;
+}
+
+int
+cmd_names(struct client *c, struct msg *m)
+{
+	char		 chans[LINE_MAX_BODY], *cp, *name;
+	struct channel	*ch;
+
+	if (m->nparams < 1 || m->params[0][0] == '\0') {
+		/* Every user on the server is too much to send at once. */
+		reply_num(c, RPL_ENDOFNAMES, "*");
+		return 0;
+	}
+	strlcpy_u(chans, m->params[0], sizeof chans);
+	for (cp = chans; (name = strsep(&cp, ",")) != NULL;) {
+		if (*name == '\0')
+			continue;
+		if ((ch = channel_find(name)) == NULL ||
+		    !channel_can_see(ch, c))
+			reply_num(c, RPL_ENDOFNAMES, name);
+		else
+			irc_names(c, ch);
+	}
+	return 0;
+}
+
+/* One LIST condition (ELIST=CMNTU), parsed. */
+struct list_filter {
+	int		 kind;		/* 'U', 'C', 'T', 'M', 'N', '#' */
+	int		 less;		/* '<' (1) or '>' (0) */
+	long long	 value;
+	char		*mask;		/* folded */
+};
+
+static int
+irc_list_parse(const char *tok, struct list_filter *f)
+{
+	char	fold[CASEMAP_FOLDSZ];
+
+	memset(f, 0, sizeof *f);
+	if (tok[0] == '<' || tok[0] == '>') {
+		f->kind = 'U';
+		f->less = tok[0] == '<';
+		return str_to_int(tok + 1, 0, 1LL << 40, &f->value);
+	}
+	if ((tok[0] == 'C' || tok[0] == 'T' || tok[0] == 'c' ||
+	    tok[0] == 't') && (tok[1] == '<' || tok[1] == '>')) {
+		f->kind = (tok[0] == 'C' || tok[0] == 'c') ? 'C' : 'T';
+		f->less = tok[1] == '<';
+		return str_to_int(tok + 2, 0, 1LL << 40, &f->value);
+	}
+	if (tok[0] == '!') {
+		f->kind = 'N';
+		tok++;
+	} else
+		f->kind = strpbrk(tok, "*?") != NULL ? 'M' : '#';
+	if (casemap_fold(tok, fold, sizeof fold) != 0)
+		return -1;
+	f->mask = xstrdup(fold);
+	return 0;
+}
+
+static int
+irc_list_match(const struct list_filter *f, const struct channel *ch,
+    uint64_t now)
+{
+	long long	age;
+
+	switch (f->kind) {
+	case 'U':
+		return f->less ? (long long)ch->nmembers < f->value :
+		    (long long)ch->nmembers > f->value;
+	case 'C':
+		age = (long long)(now - ch->created) / 60;
+		return f->less ? age < f->value : age > f->value;
+	case 'T':
+		if (ch->topic == NULL)
+			return 0;
+		age = (long long)(now - ch->topic_time) / 60;
+		return f->less ? age < f->value : age > f->value;
+	case 'M':
+		return mask_match(f->mask, ch->fold);
+	case 'N':
+		return !mask_match(f->mask, ch->fold);
+	case '#':
+		return strcmp(f->mask, ch->fold) == 0;
+	}
+	return 0;
+}
+
+int
+cmd_list(struct client *c, struct msg *m)
+{
+	struct list_filter	 filters[16];
+	int			 nf = 0, i, names = 0, ok;
+	char			 args[LINE_MAX_BODY], *p, *tok;
+	size_t			 it = 0;
+	struct channel		*ch;
+	uint64_t		 now = time(NULL);
+
+	args[0] = '\0';
+	if (m->nparams > 0)
+		strlcpy_u(args, m->params[0], sizeof args);
+	for (p = args; (tok = strsep(&p, ",")) != NULL;) {
+		if (*tok == '\0')
+			continue;
+		if (nf == (int)(sizeof filters / sizeof filters[0]) ||
+		    irc_list_parse(tok, &filters[nf]) != 0) {
+			reply_fail(c, "LIST", "INVALID_PARAMS", tok,
+			    "Unknown LIST condition");
+			goto out;
+		}
+		if (filters[nf].kind == '#' || filters[nf].kind == 'M')
+			names++;
+		nf++;
+	}
+	reply_num(c, RPL_LISTSTART);
+	while ((ch = dict_next(&srv.channels, &it)) != NULL) {
+		if (!channel_can_see(ch, c))
+			continue;
+		ok = 1;
+		/* Names and masks are alternatives; other conditions all
+		 * have to hold. */
+		if (names > 0) {
+			ok = 0;
+			for (i = 0; i < nf; i++)
+				if ((filters[i].kind == '#' ||
+				    filters[i].kind == 'M') &&
+				    irc_list_match(&filters[i], ch, now))
+					ok = 1;
+		}
+		for (i = 0; i < nf && ok; i++)
+			if (filters[i].kind != '#' && filters[i].kind != 'M' &&
+			    !irc_list_match(&filters[i], ch, now))
+				ok = 0;
+		if (ok)
+			reply_num(c, RPL_LIST, ch->name, (size_t)ch->nmembers,
+			    ch->topic != NULL ? ch->topic : "");
+	}
+	reply_num(c, RPL_LISTEND);
+out:
+	for (i = 0; i < nf; i++)
+		free(filters[i].mask);
+	return 0;
+}
+
+int
+cmd_kick(struct client *c, struct msg *m)
+{
+	struct channel		*ch;
+	struct membership	*me, *them;
+	struct client		*t;
+	struct fanout		 f;
+	char			 nicks[LINE_MAX_BODY], *p, *nick;
+	char			 reason[KICKLEN * 4 + 1];
+	int			 last;
+
+	if ((ch = channel_find(m->params[0])) == NULL ||
+	    !channel_can_see(ch, c)) {
+		reply_num(c, ERR_NOSUCHCHANNEL, m->params[0]);
+		return 0;
+	}
+	if ((me = channel_member(ch, c)) == NULL) {
+		reply_num(c, ERR_NOTONCHANNEL, ch->name);
+		return 0;
+	}
+	if (!(me->modes & MEMBER_OP) && !(c->umodes & UMODE_OPER)) {
+		reply_num(c, ERR_CHANOPRIVSNEEDED, ch->name);
+		return 0;
+	}
+	if (irc_count_list(m->params[1]) > srv.cfg.max_targets) {
+		reply_num(c, ERR_TOOMANYTARGETS, m->params[1],
+		    (int)srv.cfg.max_targets);
+		return 0;
+	}
+	strlcpy_u(reason, m->nparams > 2 && m->params[2][0] != '\0' ?
+	    m->params[2] : c->nick, sizeof reason);
+	reason[utf8_truncate(reason, KICKLEN)] = '\0';
+	strlcpy_u(nicks, m->params[1], sizeof nicks);
+	for (p = nicks; (nick = strsep(&p, ",")) != NULL;) {
+		if (*nick == '\0')
+			continue;
+		if ((t = client_find(nick)) == NULL) {
+			reply_num(c, ERR_NOSUCHNICK, nick);
+			continue;
+		}
+		if ((them = channel_member(ch, t)) == NULL) {
+			reply_num(c, ERR_USERNOTINCHANNEL, t->nick, ch->name);
+			continue;
+		}
+		fanout_init(&f, c);
+		fanout_text(&f, 0, ":%s KICK %s %s :%s", client_prefix(c),
+		    ch->name, t->nick, reason);
+		fanout_send(&f, c);
+		fanout_channel(&f, ch, c, 0);
+		fanout_done(&f);
+		last = ch->nmembers == 1;
+		channel_part(them);
+		/* A kick of oneself: the channel may be gone, and c is no
+		 * longer a member who could kick anyone else. */
+		if (last || t == c)
+			return 0;
+	}
+	return 0;
+}
+
+int
+cmd_invite(struct client *c, struct msg *m)
+{
+	struct client		*t;
+	struct channel		*ch;
+	struct membership	*me;
+	struct fanout		 f;
+	uint32_t		 i;
+
+	if (m->nparams == 0) {
+		for (i = 0; i < c->ninvites; i++) {
+			ch = dict_get(&srv.channels, c->invites[i]);
+			if (ch != NULL)
+				reply_num(c, RPL_INVITELIST, ch->name);
+		}
+		reply_num(c, RPL_ENDOFINVITELIST);
+		return 0;
+	}
+	if (m->nparams < 2) {
+		reply_num(c, ERR_NEEDMOREPARAMS, "INVITE");
+		return 0;
+	}
+	if ((t = client_find(m->params[0])) == NULL) {
+		reply_num(c, ERR_NOSUCHNICK, m->params[0]);
+		return 0;
+	}
+	if ((ch = channel_find(m->params[1])) == NULL ||
+	    !channel_can_see(ch, c)) {
+		reply_num(c, ERR_NOSUCHCHANNEL, m->params[1]);
+		return 0;
+	}
+	if ((me = channel_member(ch, c)) == NULL) {
+		reply_num(c, ERR_NOTONCHANNEL, ch->name);
+		return 0;
+	}
+	if ((ch->modes & CMODE_INVITE) && !(me->modes & MEMBER_OP)) {
+		reply_num(c, ERR_CHANOPRIVSNEEDED, ch->name);
+		return 0;
+	}
+	if (channel_member(ch, t) != NULL) {
+		reply_num(c, ERR_USERONCHANNEL, t->nick, ch->name);
+		return 0;
+	}
+	client_add_invite(t, ch->fold);
+	reply_num(c, RPL_INVITING, t->nick, ch->name);
+	fanout_init(&f, c);
+	fanout_text(&f, 0, ":%s INVITE %s %s", client_prefix(c), t->nick,
+	    ch->name);
+	fanout_send(&f, t);
+	/* invite-notify: members who could have invited see it too. */
+	f.need_cap = CAP_INVITE_NOTIFY;
+	c->mark = f.epoch;
+	fanout_channel(&f, ch, c, (ch->modes & CMODE_INVITE) ? MEMBER_OP : 0);
+	fanout_done(&f);
+	if (t->away != NULL)
+		reply_num(c, RPL_AWAY, t->nick, t->away);
+	return 0;
+}

@@ -1,0 +1,287 @@
+/*
+ * Registration and the connection itself: PASS, NICK, USER, PING, PONG,
+ * QUIT, and what a client is sent when it has registered (001-005,
+ * LUSERS, MOTD).  RFC 2812 3.1, modern.ircdocs.horse "Connection
+ * Registration".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "casemap.h"
+#include "channel.h"
+#include "client.h"
+#include "conn.h"
+#include "irc.h"
+#include "limits.h"
+#include "monitor.h"
+#include "msg.h"
+#include "numeric.h"
+#include "reply.h"
+#include "server.h"
+#include "util.h"
+#include "whowas.h"
+#include "xmalloc.h"
+
+int
+cmd_pass(struct client *c, struct msg *m)
+{
+	const char	*pw = srv.cfg.password;
+	size_t		 n = strlen(m->params[0]);
+
+	if (c->flags & CLIENT_REGISTERED) {
+		reply_num(c, ERR_ALREADYREGISTERED);
+		return 0;
+	}
+	c->flags |= CLIENT_GOT_PASS;
+	c->flags &= ~CLIENT_PASS_OK;
+	if (pw != NULL && n == strlen(pw) &&
+	    sodium_memcmp(m->params[0], pw, n) == 0)
+		c->flags |= CLIENT_PASS_OK;
+	return 0;
+}
+
+int
+cmd_nick(struct client *c, struct msg *m)
+{
+	char		 fold[CASEMAP_FOLDSZ], why[160];
+	const char	*nick;
+	struct client	*o;
+	struct fanout	 f;
+	char		*oldnick, *oldfold;
+
+	if (m->nparams < 1 || m->params[0][0] == '\0') {
+		reply_num(c, ERR_NONICKNAMEGIVEN);
+		return 0;
+	}
+	nick = m->params[0];
+	if (casemap_check_nick(nick, fold, sizeof fold, why, sizeof why) !=
+	    CASEMAP_OK) {
+		reply_num(c, ERR_ERRONEUSNICKNAME, nick, why);
+		reply_fail(c, "NICK", "ERRONEUS_NICKNAME", nick, "%s", why);
+		return 0;
+	}
+	if (c->nick != NULL && strcmp(c->nick, nick) == 0)
+		return 0;
+	o = dict_get(&srv.clients, fold);
+	if (o != NULL && o != c) {
+		reply_num(c, ERR_NICKNAMEINUSE, nick);
+		return 0;
+	}
+	if (!(c->flags & CLIENT_REGISTERED)) {
+		client_set_nick(c, nick, fold);
+		client_try_register(c);
+		return 0;
+	}
+	/* A registered client changes nick: everyone who can see it. */
+	fanout_init(&f, c);
+	fanout_text(&f, 0, ":%s NICK :%s", client_prefix(c), nick);
+	fanout_neighbours(&f, c, 1, -1);
+	fanout_done(&f);
+	whowas_add(c);
+	oldnick = xstrdup(c->nick);
+	oldfold = xstrdup(c->fold);
+	client_set_nick(c, nick, fold);
+	if (strcmp(oldfold, c->fold) != 0) {
+		monitor_signoff(oldnick, oldfold);
+		monitor_signon(c);
+	}
+	free(oldnick);
+	free(oldfold);
+	return 0;
+}
+
+/* Keep a user name to [A-Za-z0-9._-], USERLEN bytes. */
+static void
+irc_clean_user(const char *in, char *out, size_t outsz)
+{
+	size_t	n = 0;
+
+	for (; *in != '\0' && n + 1 < outsz && n < USERLEN; in++) {
+		char ch = *in;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-')
+			out[n++] = ch;
+	}
+	if (n == 0)
+		strlcpy_u(out, "user", outsz);
+	else
+		out[n] = '\0';
+}
+
+int
+cmd_user(struct client *c, struct msg *m)
+{
+	char	user[USERLEN + 1];
+	size_t	n;
+
+	if (c->flags & (CLIENT_REGISTERED | CLIENT_GOT_USER)) {
+		reply_num(c, ERR_ALREADYREGISTERED);
+		return 0;
+	}
+	if (m->params[0][0] == '\0') {
+		reply_num(c, ERR_NEEDMOREPARAMS, "USER");
+		return 0;
+	}
+	irc_clean_user(m->params[0], user, sizeof user);
+	free(c->user);
+	c->user = xstrdup(user);
+	n = utf8_truncate(m->params[3], REALNAMELEN * 4);
+	free(c->realname);
+	c->realname = xstrndup(m->params[3], n);
+	c->flags |= CLIENT_GOT_USER;
+	client_try_register(c);
+	return 0;
+}
+
+int
+cmd_ping(struct client *c, struct msg *m)
+{
+	client_sendf(c, ":%s PONG %s :%s", srv.name, srv.name,
+	    m->params[m->nparams - 1]);
+	return 0;
+}
+
+int
+cmd_pong(struct client *c, struct msg *m)
+{
+	/* client_line() already counted the line as a sign of life. */
+	(void)c;
+	(void)m;
+	return 0;
+}
+
+int
+cmd_quit(struct client *c, struct msg *m)
+{
+	char	reason[KICKLEN + 16];
+	size_t	n;
+
+	if (m->nparams > 0 && m->params[0][0] != '\0') {
+		n = utf8_truncate(m->params[0], KICKLEN);
+		snprintf(reason, sizeof reason, "Quit: %.*s", (int)n,
+		    m->params[0]);
+	} else
+		snprintf(reason, sizeof reason, "Quit");
+	client_exit(c, reason);
+	return -1;
+}
+
+/* The ISUPPORT (005) tokens, as they are now. */
+static void
+irc_isupport_tokens(struct buf *b)
+{
+	long long	t = srv.cfg.max_targets;
+
+	buf_printf(b, "AWAYLEN=%d BOT=B CASEMAPPING=%s CHANLIMIT=#:%lld "
+	    "CHANMODES=beI,k,l,imnst CHANNELLEN=%d CHANTYPES=# ",
+	    AWAYLEN, CASEMAP_NAME, srv.cfg.chanlimit, CHANNELLEN);
+	if (srv.cfg.client_tag_deny != NULL && *srv.cfg.client_tag_deny)
+		buf_printf(b, "CLIENTTAGDENY=%s ", srv.cfg.client_tag_deny);
+	buf_printf(b, "ELIST=CMNTU EXCEPTS=e EXTBAN=$,a HOSTLEN=%d INVEX=I "
+	    "KICKLEN=%d MAXLIST=beI:%lld MAXTARGETS=%lld MODES=%d ",
+	    HOSTLEN, KICKLEN, srv.cfg.max_list, t, MODES_PER_LINE);
+	buf_printf(b, "MONITOR=%lld NETWORK=%s NICKLEN=%d PREFIX=(ov)@+ "
+	    "SAFELIST STATUSMSG=@+ ", srv.cfg.max_monitor, srv.cfg.network,
+	    NICKLEN);
+	buf_printf(b, "TARGMAX=JOIN:%lld,PART:%lld,PRIVMSG:%lld,NOTICE:%lld,"
+	    "TAGMSG:%lld,NAMES:1,WHOIS:1,KICK:1,LIST:1,MONITOR: ",
+	    t, t, t, t, t);
+	buf_printf(b, "TOPICLEN=%d USERLEN=%d UTF8ONLY WHOX", TOPICLEN,
+	    USERLEN);
+}
+
+/* Send ISUPPORT as 005 lines of at most 13 tokens each. */
+void
+irc_isupport(struct client *c)
+{
+	struct buf	 all, line;
+	char		*p, *tok;
+	int		 n = 0;
+
+	buf_init(&all);
+	buf_init(&line);
+	irc_isupport_tokens(&all);
+	for (p = all.data; (tok = strsep(&p, " ")) != NULL;) {
+		if (*tok == '\0')
+			continue;
+		if (n > 0)
+			buf_addch(&line, ' ');
+		buf_addstr(&line, tok);
+		if (++n == 13) {
+			reply_num(c, RPL_ISUPPORT, line.data);
+			buf_reset(&line);
+			n = 0;
+		}
+	}
+	if (n > 0)
+		reply_num(c, RPL_ISUPPORT, line.data);
+	buf_free(&all);
+	buf_free(&line);
+}
+
+void
+irc_lusers(struct client *c)
+{
+	reply_num(c, RPL_LUSERCLIENT, srv.nclients - srv.ninvisible,
+	    srv.ninvisible);
+	reply_num(c, RPL_LUSEROP, srv.nopers);
+	reply_num(c, RPL_LUSERUNKNOWN, srv.nunknown);
+	reply_num(c, RPL_LUSERCHANNELS, dict_count(&srv.channels));
+	reply_num(c, RPL_LUSERME, srv.nclients + srv.nunknown);
+	reply_num(c, RPL_LOCALUSERS, srv.nclients, srv.max_clients,
+	    srv.nclients, srv.max_clients);
+	reply_num(c, RPL_GLOBALUSERS, srv.nclients, srv.max_clients,
+	    srv.nclients, srv.max_clients);
+}
+
+void
+irc_motd(struct client *c)
+{
+	size_t	i;
+
+	if (srv.nmotd == 0) {
+		reply_num(c, ERR_NOMOTD);
+		return;
+	}
+	reply_num(c, RPL_MOTDSTART, srv.name);
+	for (i = 0; i < srv.nmotd; i++)
+		reply_num(c, RPL_MOTD, srv.motd[i]);
+	reply_num(c, RPL_ENDOFMOTD);
+}
+
+/* The registration burst (modern.ircdocs.horse "Connection
+ * Registration": 001-005, LUSERS, MOTD). */
+void
+irc_welcome(struct client *c)
+{
+	char	modes[16];
+	int	n = 0;
+
+	reply_num(c, RPL_WELCOME, srv.cfg.network, client_prefix(c));
+	reply_num(c, RPL_YOURHOST, srv.name, LANCHAT_VERSION_STR);
+	reply_num(c, RPL_CREATED, srv.created);
+	reply_num(c, RPL_MYINFO, srv.name, LANCHAT_VERSION_STR, "BioZ",
+	    "Ibeiklmnostv", "Ibeklov");
+	irc_isupport(c);
+	irc_lusers(c);
+	irc_motd(c);
+	modes[n++] = '+';
+	if (c->umodes & UMODE_BOT)
+		modes[n++] = 'B';
+	if (c->umodes & UMODE_INVISIBLE)
+		modes[n++] = 'i';
+	if (c->umodes & UMODE_OPER)
+		modes[n++] = 'o';
+	if (c->umodes & UMODE_SECURE)
+		modes[n++] = 'Z';
+	modes[n] = '\0';
+	if (n > 1)
+		client_sendf(c, ":%s MODE %s :%s", c->nick, c->nick, modes);
+}

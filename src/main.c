@@ -1,0 +1,215 @@
+/*
+ * lanchatd: settings, the data directory, the start-up banner, then the
+ * loop.  Subcommands (backup, admin) work on the data directory without
+ * starting the server.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "config.h"
+#include "conn.h"
+#include "listen.h"
+#include "log.h"
+#include "loop.h"
+#include "server.h"
+#include "tls.h"
+#include "util.h"
+#include "whowas.h"
+#include "xmalloc.h"
+
+static const char default_motd[] =
+    "Welcome to lanchat, the chat of this network.\n"
+    "\n"
+    "Join a channel with /join #name, talk to one person with /msg nick.\n"
+    "The server keeps this text in motd.txt in its data directory;\n"
+    "edit it and send the server SIGHUP to change it.\n";
+
+/* mkdir -p with mode 0700 for the last component. */
+static int
+main_mkdirs(const char *path, char **cause)
+{
+	char	 tmp[PATH_MAX], *p;
+
+	if (strlen(path) >= sizeof tmp) {
+		xasprintf(cause, "%s: path too long", path);
+		return -1;
+	}
+	strcpy(tmp, path);
+	for (p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+			xasprintf(cause, "%s: %s", tmp, strerror(errno));
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+		xasprintf(cause, "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Make the data directory (and a first motd.txt) if it is new. */
+static int
+main_data_dir(char **cause)
+{
+	struct stat	 sb;
+	char		 path[PATH_MAX];
+	FILE		*f;
+	int		 fresh;
+
+	fresh = stat(srv.cfg.data_dir, &sb) != 0;
+	if (!fresh && !S_ISDIR(sb.st_mode)) {
+		xasprintf(cause, "%s is not a directory", srv.cfg.data_dir);
+		return -1;
+	}
+	if (main_mkdirs(srv.cfg.data_dir, cause) != 0)
+		return -1;
+	if (access(srv.cfg.data_dir, W_OK | X_OK) != 0) {
+		xasprintf(cause, "%s: %s", srv.cfg.data_dir, strerror(errno));
+		return -1;
+	}
+	if (fresh) {
+		config_motd_path(&srv.cfg, path, sizeof path);
+		if ((f = fopen(path, "w")) != NULL) {
+			fputs(default_motd, f);
+			fclose(f);
+		}
+	}
+	return 0;
+}
+
+static int
+main_listen_all(const struct strlist *l, const char *def, int kind,
+    int defport, int *failed)
+{
+	char	*cause = NULL;
+	int	 i;
+
+	if (!l->set) {
+		if (listen_add(kind, def, defport, &cause) != 0) {
+			fprintf(stderr, "lanchatd: cannot listen on %s\n",
+			    cause);
+			free(cause);
+			(*failed)++;
+		}
+		return 0;
+	}
+	for (i = 0; i < l->n; i++) {
+		if (listen_add(kind, l->v[i], defport, &cause) != 0) {
+			fprintf(stderr, "lanchatd: cannot listen on %s\n",
+			    cause);
+			free(cause);
+			(*failed)++;
+		}
+	}
+	return 0;
+}
+
+static int
+main_tls_wanted(void)
+{
+	int	i;
+
+	if (!srv.cfg.tls_listen.set)
+		return 1;
+	for (i = 0; i < srv.cfg.tls_listen.n; i++)
+		if (strcmp(srv.cfg.tls_listen.v[i], "none") != 0)
+			return 1;
+	return 0;
+}
+
+static void
+main_banner(void)
+{
+	printf("lanchatd %s\n", LANCHAT_VERSION);
+	printf("  server     %s (network %s)\n", srv.name, srv.cfg.network);
+	printf("  data       %s\n", srv.cfg.data_dir);
+	listen_print();
+	if (srv.tls_fingerprint[0] != '\0')
+		printf("  TLS        SHA-256 %s\n", srv.tls_fingerprint);
+	printf("Connect with any IRC client, or the terminal client: "
+	    "lanchat HOST\n");
+	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config_errors	 errs = { NULL, 0 };
+	char			**rest, *cause = NULL;
+	int			 nrest, r, i, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	r = config_load(&srv.cfg, argc, argv, &errs, &rest, &nrest);
+	if (r == 'h') {
+		config_usage(stdout);
+		return 0;
+	}
+	if (r == 'V') {
+		printf("lanchatd %s\n", LANCHAT_VERSION);
+		return 0;
+	}
+	if (errs.n > 0) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "lanchatd: %s\n", errs.v[i]);
+		fprintf(stderr, "lanchatd: see lanchatd --help\n");
+		config_errors_free(&errs);
+		return 2;
+	}
+	if (nrest > 0) {
+		fprintf(stderr, "lanchatd: unknown command '%s'\n", rest[0]);
+		return 2;
+	}
+	srv.argc = argc;
+	srv.argv = argv;
+	log_init(srv.cfg.verbose, srv.cfg.trace != NULL ?
+	    log_trace_parse(srv.cfg.trace) : 0);
+	if (sodium_init() < 0)
+		fatalx("libsodium failed to initialise");
+
+	if (main_data_dir(&cause) != 0) {
+		fprintf(stderr, "lanchatd: data directory: %s\n", cause);
+		return 1;
+	}
+	loop_init();
+	server_init();
+	cmd_init();
+	server_load_motd();
+	if (main_tls_wanted() && tls_init(&cause) != 0) {
+		fprintf(stderr, "lanchatd: TLS: %s\n", cause);
+		return 1;
+	}
+	main_listen_all(&srv.cfg.listen, "*:6667", LISTEN_PLAIN, 6667,
+	    &failed);
+	if (main_tls_wanted())
+		main_listen_all(&srv.cfg.tls_listen, "*:6697", LISTEN_TLS,
+		    6697, &failed);
+	/* --http-listen is accepted; the web side binds it in its own
+	 * change, until then the port stays closed. */
+	if (failed > 0)
+		return 1;
+	if (listen_count() == 0)
+		log_warnx("every listener is 'none': nobody can connect");
+	main_banner();
+	log_info("lanchatd %s started", LANCHAT_VERSION);
+	r = loop_run();
+	log_info("stopped");
+	whowas_clear();
+	tls_cleanup();
+	config_free(&srv.cfg);
+	free(srv.name);
+	return r;
+}
