@@ -54,8 +54,8 @@ client_new(struct conn *conn)
 		c->host = xstrdup(conn->ip);
 	if (conn->flags & CONN_SECURE)
 		c->umodes |= UMODE_SECURE;
-	c->tokens = srv.cfg.flood_burst;
-	c->conn_ms = c->bucket_ms = c->last_ms = now_ms();
+	c->conn_ms = c->last_ms = now_ms();
+	flood_init(&c->flood, srv.cfg.flood_burst, c->conn_ms);
 	c->signon = c->idle_since = time(NULL);
 	TAILQ_INSERT_TAIL(&client_unreg, c, tq);
 	srv.nunknown++;
@@ -249,18 +249,10 @@ client_touch(struct client *c, uint64_t now)
 static int
 client_bucket_ok(struct client *c, uint64_t now)
 {
-	double	burst = srv.cfg.flood_burst;
-
 	if (srv.cfg.flood_burst <= 0)
 		return 1;
-	if (now > c->bucket_ms) {
-		c->tokens += (double)(now - c->bucket_ms) *
-		    srv.cfg.flood_rate / 1000.0;
-		if (c->tokens > burst)
-			c->tokens = burst;
-		c->bucket_ms = now;
-	}
-	return c->tokens >= 1.0;
+	return flood_ok(&c->flood, now, srv.cfg.flood_rate,
+	    srv.cfg.flood_burst);
 }
 
 /* Spend the cost of one command. */
@@ -268,7 +260,7 @@ void
 client_bucket_take(struct client *c, int penalty)
 {
 	if (srv.cfg.flood_burst > 0)
-		c->tokens -= penalty;
+		flood_take(&c->flood, penalty);
 }
 
 /*

@@ -12,6 +12,7 @@
 #define LANCHAT_CLIENT_H
 
 #include "compat.h"
+#include "flood.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,8 +84,7 @@ struct client {
 	char			**invites;	/* folded channel names */
 	uint32_t		 ninvites;
 
-	double			 tokens;	/* flood bucket */
-	uint64_t		 bucket_ms;
+	struct flood		 flood;		/* command budget */
 	uint64_t		 conn_ms;	/* connected (monotonic) */
 	uint64_t		 last_ms;	/* last line (monotonic) */
 	uint64_t		 ping_ms;	/* PING sent (monotonic) */

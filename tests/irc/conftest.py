@@ -1,0 +1,378 @@
+"""Wire-test harness: start the real lanchatd on 127.0.0.1 with a fresh
+data directory and drive it over real sockets.
+
+Fixtures:
+  server          a running server (ports chosen by the kernel)
+  make_server     a factory: make_server(extra_args=[...], data=None)
+  client          a factory: client(nick, caps=[...]) -> registered Client
+
+The server binary comes from $LANCHATD (the Makefile sets it).  When it
+is the sanitizer build, a server's stderr is checked at teardown: any
+AddressSanitizer/UBSan report fails the test, and so does a non-zero exit
+after SIGTERM (LeakSanitizer reports leaks at exit).
+"""
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LANCHATD = os.environ.get("LANCHATD", os.path.join(ROOT, "build", "lanchatd"))
+TIMEOUT = float(os.environ.get("LANCHAT_TEST_TIMEOUT", "5"))
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+class Message:
+    """One parsed IRC line: tags (dict), source, command, params."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.tags = {}
+        self.source = None
+        rest = raw
+        if rest.startswith("@"):
+            tagstr, _, rest = rest[1:].partition(" ")
+            for t in tagstr.split(";"):
+                k, _, v = t.partition("=")
+                self.tags[k] = unescape_tag(v)
+            rest = rest.lstrip(" ")
+        if rest.startswith(":"):
+            self.source, _, rest = rest[1:].partition(" ")
+            rest = rest.lstrip(" ")
+        self.params = []
+        cmd, _, rest = rest.partition(" ")
+        self.command = cmd.upper()
+        while rest:
+            rest = rest.lstrip(" ")
+            if not rest:
+                break
+            if rest.startswith(":"):
+                self.params.append(rest[1:])
+                break
+            p, _, rest = rest.partition(" ")
+            self.params.append(p)
+
+    @property
+    def nick(self):
+        return self.source.split("!")[0] if self.source else None
+
+    def __repr__(self):
+        return "<Message %r>" % self.raw
+
+
+def unescape_tag(v):
+    out, i = [], 0
+    while i < len(v):
+        ch = v[i]
+        if ch == "\\" and i + 1 < len(v):
+            nxt = v[i + 1]
+            out.append({":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}.get(nxt, nxt))
+            i += 2
+            continue
+        if ch != "\\":
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+class Client:
+    """A raw IRC connection with helpers to send and wait for lines."""
+
+    def __init__(self, port, host="127.0.0.1", tls=False, nick=None, timeout=TIMEOUT):
+        self.timeout = timeout
+        raw = socket.create_connection((host, port), timeout=timeout)
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            raw = ctx.wrap_socket(raw, server_hostname=host)
+        self.sock = raw
+        self.buf = b""
+        self.lines = []      # every line received, in order (Message)
+        self.pending = []    # received but not yet returned by expect()
+        self.nick = nick
+        self.closed = False
+
+    # -- sending
+    def send(self, line):
+        if isinstance(line, str):
+            line = line.encode("utf-8")
+        self.sock.sendall(line + b"\r\n")
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    # -- receiving
+    def _fill(self, deadline):
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except (ConnectionResetError, ssl.SSLError, OSError):
+                data = b""
+            if not data:
+                self.closed = True
+                return b"\n" in self.buf
+            self.buf += data
+        return True
+
+    def recv(self, timeout=None):
+        """Next line as a Message, or None on timeout or close."""
+        if self.pending:
+            return self.pending.pop(0)
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        if not self._fill(deadline):
+            return None
+        line, _, self.buf = self.buf.partition(b"\n")
+        m = Message(line.rstrip(b"\r").decode("utf-8", "replace"))
+        self.lines.append(m)
+        return m
+
+    def expect(self, command=None, timeout=None, pred=None, **kw):
+        """Wait for a line whose command (and optional params/predicate)
+        match; other lines are kept for later expect() calls."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        skipped = []
+        idx = 0
+        while True:
+            # look through pending first
+            while idx < len(self.pending):
+                m = self.pending[idx]
+                if _match(m, command, pred, kw):
+                    self.pending.pop(idx)
+                    return m
+                idx += 1
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            if not self._fill(time.monotonic() + left):
+                break
+            line, _, self.buf = self.buf.partition(b"\n")
+            m = Message(line.rstrip(b"\r").decode("utf-8", "replace"))
+            self.lines.append(m)
+            self.pending.append(m)
+        raise AssertionError("expected %s %s, got: %r" % (command, kw or "", self.pending[-15:]))
+
+    def wait_closed(self, timeout=None):
+        """Read until the server closes the connection; return lines seen."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        seen = list(self.pending)
+        self.pending = []
+        while time.monotonic() < deadline:
+            m = self.recv(timeout=max(0.01, deadline - time.monotonic()))
+            if m is None:
+                if self.closed:
+                    return seen
+                continue
+            seen.append(m)
+        raise AssertionError("connection not closed; saw %r" % seen[-10:])
+
+    def drain(self, settle=0.2):
+        """Collect everything that arrives until nothing has for `settle` s."""
+        out = list(self.pending)
+        self.pending = []
+        while True:
+            m = self.recv(timeout=settle)
+            if m is None:
+                return out
+            self.pending = []
+            out.append(m)
+
+    def assert_silent(self, settle=0.3):
+        got = self.drain(settle)
+        assert not got, "expected nothing, got %r" % got
+
+    def register(self, nick, caps=(), user="u", realname="Real Name"):
+        self.nick = nick
+        if caps:
+            self.send("CAP LS 302")
+            self.send("CAP REQ :" + " ".join(caps))
+        self.send("NICK " + nick)
+        self.send("USER %s 0 * :%s" % (user, realname))
+        if caps:
+            ack = self.expect("CAP", pred=lambda m: m.params[1] in ("ACK", "NAK"))
+            assert ack.params[1] == "ACK", ack
+            self.send("CAP END")
+        self.expect("001")
+        self.expect(pred=lambda m: m.command in ("376", "422"))
+        self.drain(0.05)
+        return self
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _match(m, command, pred, kw):
+    if command is not None and m.command != str(command).upper():
+        return False
+    for k, v in kw.items():
+        if k.startswith("p") and k[1:].isdigit():
+            i = int(k[1:])
+            if len(m.params) <= i or m.params[i] != v:
+                return False
+    if pred is not None and not pred(m):
+        return False
+    return True
+
+
+class Server:
+    def __init__(self, extra_args=(), data=None, env=None):
+        self.tmp = None
+        if data is None:
+            self.tmp = tempfile.TemporaryDirectory(prefix="lanchat-test-")
+            data = self.tmp.name
+        self.data = data
+        self.extra_args = list(extra_args)
+        self.env = env
+        self.proc = None
+        self.start()
+
+    def args(self):
+        a = [LANCHATD, "--data", self.data,
+             "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0",
+             "--http-listen", "none", "--name", "test.lanchat"]
+        return a + self.extra_args
+
+    def start(self):
+        self.stderr_path = os.path.join(self.data, "stderr-%d.log" % time.monotonic_ns())
+        self.stderr = open(self.stderr_path, "wb")
+        env = dict(os.environ)
+        if self.env:
+            env.update(self.env)
+        self.proc = subprocess.Popen(self.args(), stdout=subprocess.PIPE,
+                                     stderr=self.stderr, env=env)
+        self.port = self.tls_port = None
+        self.banner = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline().decode("utf-8", "replace")
+            if not line:
+                break
+            self.banner.append(line.rstrip("\n"))
+            mm = re.search(r"listening\s+(irc|ircs)\s+\S+:(\d+)$", line.strip())
+            if mm:
+                if mm.group(1) == "irc" and self.port is None:
+                    self.port = int(mm.group(2))
+                elif mm.group(1) == "ircs" and self.tls_port is None:
+                    self.tls_port = int(mm.group(2))
+            if line.startswith("Connect with"):
+                break
+        if self.proc.poll() is not None:
+            raise RuntimeError("lanchatd exited: %s" % self.log())
+        # keep stdout drained so the server never blocks on it
+        import threading
+        threading.Thread(target=self._drain_stdout, daemon=True).start()
+
+    def _drain_stdout(self):
+        try:
+            for _ in self.proc.stdout:
+                pass
+        except Exception:
+            pass
+
+    def log(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def client(self, nick=None, caps=(), tls=False, **kw):
+        c = Client(self.tls_port if tls else self.port, tls=tls)
+        if nick is not None:
+            c.register(nick, caps=caps, **kw)
+        return c
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, check=True):
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                if check:
+                    raise AssertionError("lanchatd did not stop on SIGTERM")
+        rc = self.proc.returncode
+        self.proc = None
+        self.stderr.close()
+        log = self.log()
+        if check:
+            for mark in SANITIZER_MARKS:
+                assert mark not in log, "sanitizer report:\n" + log[-6000:]
+            assert rc == 0, "lanchatd exited with %s:\n%s" % (rc, log[-3000:])
+        return rc
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+        self.stderr.close()
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def cleanup(self, check=True):
+        try:
+            self.stop(check=check)
+        finally:
+            if self.tmp is not None:
+                self.tmp.cleanup()
+
+
+@pytest.fixture
+def make_server():
+    servers = []
+
+    def make(extra_args=(), data=None, env=None):
+        s = Server(extra_args, data=data, env=env)
+        servers.append(s)
+        return s
+    yield make
+    errors = []
+    for s in servers:
+        try:
+            s.cleanup()
+        except AssertionError as e:
+            errors.append(str(e))
+    if errors:
+        pytest.fail("\n".join(errors))
+
+
+@pytest.fixture
+def server(make_server):
+    return make_server()
+
+
+@pytest.fixture
+def client(server):
+    clients = []
+
+    def make(nick=None, caps=(), tls=False, **kw):
+        c = server.client(nick, caps=caps, tls=tls, **kw)
+        clients.append(c)
+        return c
+    yield make
+    for c in clients:
+        c.close()
