@@ -168,18 +168,22 @@ static int
 channel_list_match(const struct chanlist *l, const struct client *c)
 {
 	char		mask[NAME_MAX_BYTES + USERLEN * 4 + HOSTLEN + 8];
+	char		afold[CASEMAP_FOLDSZ];
 	uint32_t	i;
 
 	if (l->n == 0)
 		return 0;
 	client_mask_fold(c, mask, sizeof mask);
+	afold[0] = '\0';
+	if (c->account != NULL &&
+	    casemap_fold(c->account, afold, sizeof afold) != 0)
+		afold[0] = '\0';
 	for (i = 0; i < l->n; i++) {
 		if (mask_match(l->v[i].fold, mask))
 			return 1;
 		/* $a:account extban: matches the logged-in account. */
-		if (strncmp(l->v[i].fold, "$a:", 3) == 0 &&
-		    c->account != NULL && strcmp(l->v[i].fold + 3,
-		    c->account) == 0)
+		if (strncmp(l->v[i].fold, "$a:", 3) == 0 && afold[0] != '\0' &&
+		    strcmp(l->v[i].fold + 3, afold) == 0)
 			return 1;
 	}
 	return 0;

@@ -285,7 +285,8 @@ cmd_topic(struct client *c, struct msg *m)
 		reply_num(c, ERR_NOTONCHANNEL, ch->name);
 		return 0;
 	}
-	if ((ch->modes & CMODE_TOPIC) && !(mb->modes & MEMBER_OP)) {
+	if ((ch->modes & CMODE_TOPIC) && !(mb->modes & MEMBER_OP) &&
+	    !(c->umodes & UMODE_OPER)) {
 		reply_num(c, ERR_CHANOPRIVSNEEDED, ch->name);
 		return 0;
 	}
@@ -544,7 +545,8 @@ cmd_invite(struct client *c, struct msg *m)
 		reply_num(c, ERR_NOTONCHANNEL, ch->name);
 		return 0;
 	}
-	if ((ch->modes & CMODE_INVITE) && !(me->modes & MEMBER_OP)) {
+	if ((ch->modes & CMODE_INVITE) && !(me->modes & MEMBER_OP) &&
+	    !(c->umodes & UMODE_OPER)) {
 		reply_num(c, ERR_CHANOPRIVSNEEDED, ch->name);
 		return 0;
 	}
