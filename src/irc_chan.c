@@ -119,20 +119,20 @@ irc_join_one(struct client *c, const char *name, const char *key)
 	int			 err, created = 0;
 
 	if (name[0] != '#') {
-		reply_num(c, ERR_NOSUCHCHANNEL, name);
+		reply_num(c, ERR_NOSUCHCHANNEL, reply_param(name));
 		return;
 	}
 	if (casemap_check_channel(name, fold, sizeof fold, why, sizeof why) !=
 	    CASEMAP_OK) {
-		reply_num(c, ERR_BADCHANNAME, name, why);
-		reply_fail(c, "JOIN", "INVALID_CHANNEL_NAME", name, "%s", why);
+		reply_num(c, ERR_BADCHANNAME, reply_param(name), why);
+		reply_fail(c, "JOIN", "INVALID_CHANNEL_NAME", reply_param(name), "%s", why);
 		return;
 	}
 	ch = dict_get(&srv.channels, fold);
 	if (ch != NULL && channel_member(ch, c) != NULL)
 		return;
 	if (c->nchans >= (uint64_t)srv.cfg.chanlimit) {
-		reply_num(c, ERR_TOOMANYCHANNELS, name);
+		reply_num(c, ERR_TOOMANYCHANNELS, reply_param(name));
 		return;
 	}
 	if (ch != NULL && (err = irc_join_check(c, ch, key)) != 0) {
@@ -214,7 +214,7 @@ cmd_join(struct client *c, struct msg *m)
 		return 0;
 	}
 	if (irc_count_list(m->params[0]) > srv.cfg.max_targets) {
-		reply_num(c, ERR_TOOMANYTARGETS, m->params[0],
+		reply_num(c, ERR_TOOMANYTARGETS, reply_param(m->params[0]),
 		    (int)srv.cfg.max_targets);
 		return 0;
 	}
@@ -251,7 +251,7 @@ cmd_part(struct client *c, struct msg *m)
 		if (*name == '\0')
 			continue;
 		if ((ch = channel_find(name)) == NULL) {
-			reply_num(c, ERR_NOSUCHCHANNEL, name);
+			reply_num(c, ERR_NOSUCHCHANNEL, reply_param(name));
 			continue;
 		}
 		if ((mb = channel_member(ch, c)) == NULL) {
@@ -273,7 +273,7 @@ cmd_topic(struct client *c, struct msg *m)
 
 	if ((ch = channel_find(m->params[0])) == NULL ||
 	    !channel_can_see(ch, c)) {
-		reply_num(c, ERR_NOSUCHCHANNEL, m->params[0]);
+		reply_num(c, ERR_NOSUCHCHANNEL, reply_param(m->params[0]));
 		return 0;
 	}
 	mb = channel_member(ch, c);
@@ -412,7 +412,7 @@ cmd_list(struct client *c, struct msg *m)
 			continue;
 		if (nf == (int)(sizeof filters / sizeof filters[0]) ||
 		    irc_list_parse(tok, &filters[nf]) != 0) {
-			reply_fail(c, "LIST", "INVALID_PARAMS", tok,
+			reply_fail(c, "LIST", "INVALID_PARAMS", reply_param(tok),
 			    "Unknown LIST condition");
 			goto out;
 		}
@@ -463,7 +463,7 @@ cmd_kick(struct client *c, struct msg *m)
 
 	if ((ch = channel_find(m->params[0])) == NULL ||
 	    !channel_can_see(ch, c)) {
-		reply_num(c, ERR_NOSUCHCHANNEL, m->params[0]);
+		reply_num(c, ERR_NOSUCHCHANNEL, reply_param(m->params[0]));
 		return 0;
 	}
 	if ((me = channel_member(ch, c)) == NULL) {
@@ -475,7 +475,7 @@ cmd_kick(struct client *c, struct msg *m)
 		return 0;
 	}
 	if (irc_count_list(m->params[1]) > srv.cfg.max_targets) {
-		reply_num(c, ERR_TOOMANYTARGETS, m->params[1],
+		reply_num(c, ERR_TOOMANYTARGETS, reply_param(m->params[1]),
 		    (int)srv.cfg.max_targets);
 		return 0;
 	}
@@ -487,7 +487,7 @@ cmd_kick(struct client *c, struct msg *m)
 		if (*nick == '\0')
 			continue;
 		if ((t = client_find(nick)) == NULL) {
-			reply_num(c, ERR_NOSUCHNICK, nick);
+			reply_num(c, ERR_NOSUCHNICK, reply_param(nick));
 			continue;
 		}
 		if ((them = channel_member(ch, t)) == NULL) {
@@ -533,12 +533,12 @@ cmd_invite(struct client *c, struct msg *m)
 		return 0;
 	}
 	if ((t = client_find(m->params[0])) == NULL) {
-		reply_num(c, ERR_NOSUCHNICK, m->params[0]);
+		reply_num(c, ERR_NOSUCHNICK, reply_param(m->params[0]));
 		return 0;
 	}
 	if ((ch = channel_find(m->params[1])) == NULL ||
 	    !channel_can_see(ch, c)) {
-		reply_num(c, ERR_NOSUCHCHANNEL, m->params[1]);
+		reply_num(c, ERR_NOSUCHCHANNEL, reply_param(m->params[1]));
 		return 0;
 	}
 	if ((me = channel_member(ch, c)) == NULL) {

@@ -61,15 +61,15 @@ cmd_nick(struct client *c, struct msg *m)
 	nick = m->params[0];
 	if (casemap_check_nick(nick, fold, sizeof fold, why, sizeof why) !=
 	    CASEMAP_OK) {
-		reply_num(c, ERR_ERRONEUSNICKNAME, nick, why);
-		reply_fail(c, "NICK", "ERRONEUS_NICKNAME", nick, "%s", why);
+		reply_num(c, ERR_ERRONEUSNICKNAME, reply_param(nick), why);
+		reply_fail(c, "NICK", "ERRONEUS_NICKNAME", reply_param(nick), "%s", why);
 		return 0;
 	}
 	if (c->nick != NULL && strcmp(c->nick, nick) == 0)
 		return 0;
 	o = dict_get(&srv.clients, fold);
 	if (o != NULL && o != c) {
-		reply_num(c, ERR_NICKNAMEINUSE, nick);
+		reply_num(c, ERR_NICKNAMEINUSE, reply_param(nick));
 		return 0;
 	}
 	if (!(c->flags & CLIENT_REGISTERED)) {
@@ -132,7 +132,7 @@ cmd_user(struct client *c, struct msg *m)
 	irc_clean_user(m->params[0], user, sizeof user);
 	free(c->user);
 	c->user = xstrdup(user);
-	n = utf8_truncate(m->params[3], REALNAMELEN * 4);
+	n = utf8_prefix_cps(m->params[3], REALNAMELEN);
 	free(c->realname);
 	c->realname = xstrndup(m->params[3], n);
 	c->flags |= CLIENT_GOT_USER;

@@ -117,16 +117,6 @@ info_pack_done(struct info_pack *p)
 }
 
 /*
- * What the client sent, fit to be echoed as a middle parameter (a
- * trailing one may hold spaces or start with ':'), else "*".
- */
-static const char *
-info_safe(const char *s)
-{
-	return msg_param_is_middle(s) ? s : "*";
-}
-
-/*
  * VERSION, TIME, ADMIN and INFO take an optional server.  One server
  * answers for itself, and for a nick on it (RFC 2812 3.4).  Returns 1 if
  * the command is for us, else sends 402 and returns 0.
@@ -146,7 +136,7 @@ info_is_our_server(struct client *c, struct msg *m)
 		return 1;
 	if (client_find(t) != NULL)
 		return 1;
-	reply_num(c, ERR_NOSUCHSERVER, info_safe(t));
+	reply_num(c, ERR_NOSUCHSERVER, reply_param(t));
 	return 0;
 }
 
@@ -403,7 +393,7 @@ cmd_who(struct client *c, struct msg *m)
 		client_each_reg(who_each_cb, &r);
 	} else if (casemap_fold(mask, r.mask, sizeof r.mask) == 0)
 		client_each_reg(who_each_cb, &r);
-	reply_num(c, RPL_ENDOFWHO, info_safe(mask));
+	reply_num(c, RPL_ENDOFWHO, reply_param(mask));
 	return 0;
 }
 
@@ -451,8 +441,8 @@ whois_one(struct client *c, const char *nick)
 	uint64_t	 now = time(NULL);
 
 	if ((t = client_find(nick)) == NULL) {
-		reply_num(c, ERR_NOSUCHNICK, info_safe(nick));
-		reply_num(c, RPL_ENDOFWHOIS, info_safe(nick));
+		reply_num(c, ERR_NOSUCHNICK, reply_param(nick));
+		reply_num(c, RPL_ENDOFWHOIS, reply_param(nick));
 		return;
 	}
 	priv = c == t || (c->umodes & UMODE_OPER);
@@ -476,7 +466,7 @@ whois_one(struct client *c, const char *nick)
 	reply_num(c, RPL_WHOISIDLE, t->nick, (unsigned long long)
 	    (now > t->idle_since ? now - t->idle_since : 0),
 	    (unsigned long long)t->signon);
-	reply_num(c, RPL_ENDOFWHOIS, info_safe(nick));
+	reply_num(c, RPL_ENDOFWHOIS, reply_param(nick));
 }
 
 /*
@@ -494,8 +484,8 @@ cmd_whois(struct client *c, struct msg *m)
 		return 0;
 	}
 	if (strchr(nick, ',') != NULL) {
-		reply_num(c, ERR_TOOMANYTARGETS, info_safe(nick), 1);
-		reply_num(c, RPL_ENDOFWHOIS, info_safe(nick));
+		reply_num(c, ERR_TOOMANYTARGETS, reply_param(nick), 1);
+		reply_num(c, RPL_ENDOFWHOIS, reply_param(nick));
 		return 0;
 	}
 	whois_one(c, nick);
@@ -533,8 +523,8 @@ cmd_whowas(struct client *c, struct msg *m)
 		count = 0;
 	if (casemap_fold(nick, fold, sizeof fold) != 0 ||
 	    whowas_find(fold, (int)count, whowas_reply_cb, c) == 0)
-		reply_num(c, ERR_WASNOSUCHNICK, info_safe(nick));
-	reply_num(c, RPL_ENDOFWHOWAS, info_safe(nick));
+		reply_num(c, ERR_WASNOSUCHNICK, reply_param(nick));
+	reply_num(c, RPL_ENDOFWHOWAS, reply_param(nick));
 	return 0;
 }
 
@@ -748,7 +738,7 @@ cmd_help(struct client *c, struct msg *m)
 		return 0;
 	}
 	if ((cmd = cmd_find(topic)) == NULL) {
-		reply_num(c, ERR_HELPNOTFOUND, info_safe(topic));
+		reply_num(c, ERR_HELPNOTFOUND, reply_param(topic));
 		return 0;
 	}
 	h = help_find(cmd->name);

@@ -122,7 +122,7 @@ irc_to_channel(struct client *c, int kind, const char *target,
 	}
 	if ((ch = channel_find(name)) == NULL || !channel_can_see(ch, c)) {
 		if (kind != KIND_NOTICE)
-			reply_num(c, ERR_NOSUCHCHANNEL, target);
+			reply_num(c, ERR_NOSUCHCHANNEL, reply_param(target));
 		return;
 	}
 	if ((why = irc_cannot_send(c, ch)) != NULL) {
@@ -157,7 +157,7 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 
 	if ((t = client_find(target)) == NULL) {
 		if (kind != KIND_NOTICE)
-			reply_num(c, ERR_NOSUCHNICK, target);
+			reply_num(c, ERR_NOSUCHNICK, reply_param(target));
 		return;
 	}
 	fanout_init(&f, c);
@@ -212,7 +212,7 @@ irc_message(struct client *c, struct msg *m, int kind)
 			n++;
 	if (n + 1 > srv.cfg.max_targets) {
 		if (kind != KIND_NOTICE)
-			reply_num(c, ERR_TOOMANYTARGETS, m->params[0],
+			reply_num(c, ERR_TOOMANYTARGETS, reply_param(m->params[0]),
 			    (int)srv.cfg.max_targets);
 		return 0;
 	}

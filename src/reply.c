@@ -144,6 +144,17 @@ reply_end(struct client *c)
 	r->n = 0;
 }
 
+/*
+ * What a client sent, fit to be echoed as a middle parameter of a reply:
+ * itself, or "*" when it is empty, holds a space or starts with ':'
+ * (which would shift the parameters a client parses).
+ */
+const char *
+reply_param(const char *s)
+{
+	return msg_param_is_middle(s) ? s : "*";
+}
+
 /* Send numeric num to c: ":server NNN <nick> " followed by fmt. */
 void
 reply_num(struct client *c, int num, const char *fmt, ...)

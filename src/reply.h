@@ -67,6 +67,7 @@ void	 reply_std(struct client *, const char *, const char *, const char *,
 	reply_std((c), "WARN", (cmd), (code), (ctx), __VA_ARGS__)
 #define reply_note(c, cmd, code, ctx, ...) \
 	reply_std((c), "NOTE", (cmd), (code), (ctx), __VA_ARGS__)
+const char *reply_param(const char *);
 void	 reply_notice(struct client *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 reply_collect(struct client *, struct line *);

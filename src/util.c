@@ -292,6 +292,23 @@ utf8_truncate(const char *s, size_t max)
 	return max;
 }
 
+/* Bytes in the first maxcp code points of the UTF-8 string s. */
+size_t
+utf8_prefix_cps(const char *s, size_t maxcp)
+{
+	size_t	i = 0, n = 0;
+
+	while (s[i] != '\0') {
+		if (((unsigned char)s[i] & 0xC0) != 0x80) {
+			if (n == maxcp)
+				break;
+			n++;
+		}
+		i++;
+	}
+	return i;
+}
+
 /* Parse a decimal integer within [min, max].  0 or -1. */
 int
 str_to_int(const char *s, long long min, long long max, long long *out)

@@ -20,6 +20,7 @@ int	 time_parse_iso(const char *, uint64_t *);
 int	 mask_match(const char *, const char *);
 size_t	 strlcpy_u(char *, const char *, size_t);
 size_t	 utf8_truncate(const char *, size_t);
+size_t	 utf8_prefix_cps(const char *, size_t);
 int	 str_to_int(const char *, long long, long long, long long *);
 
 #endif
