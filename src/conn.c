@@ -139,9 +139,22 @@ conn_start(struct conn *c)
 	return 0;
 }
 
+/*
+ * Plain TCP.  A connection that opens with a TLS handshake record (0x16)
+ * is a TLS client on the plain port: its ClientHello holds NULs and need
+ * not hold a newline, so the line reader would drop it piecemeal or wait
+ * for the registration timeout.  Close it at once instead.
+ */
 static void
 conn_plain_read(struct conn *c, char *data, size_t len)
 {
+	if (!(c->flags & CONN_GOTDATA)) {
+		c->flags |= CONN_GOTDATA;
+		if (len > 0 && (unsigned char)data[0] == 0x16) {
+			conn_kill(c, "TLS on a plain-text port", CONN_HARD);
+			return;
+		}
+	}
 	conn_input(c, data, len);
 }
 
