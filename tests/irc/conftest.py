@@ -402,8 +402,11 @@ def run_lanchatd(args, timeout=10, env=None):
     e = dict(os.environ)
     if env:
         e.update(env)
-    return subprocess.run([LANCHATD] + list(args), capture_output=True,
-                          text=True, timeout=timeout, env=e)
+    r = subprocess.run([LANCHATD] + list(args), capture_output=True,
+                       text=True, errors="replace", timeout=timeout, env=e)
+    for mark in SANITIZER_MARKS:
+        assert mark not in r.stderr, "sanitizer report:\n" + r.stderr[-6000:]
+    return r
 
 
 def isupport(lines):

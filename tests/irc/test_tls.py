@@ -6,6 +6,7 @@ import socket
 import ssl
 import subprocess
 import time
+import warnings
 
 from conftest import Client
 
@@ -112,8 +113,10 @@ def test_tls_1_1_refused(server):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_1
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
     ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     raw = socket.create_connection(("127.0.0.1", server.tls_port), timeout=3)
     try:
