@@ -319,9 +319,10 @@ def test_fast_complete_lines_are_not_excess_flood(make_server):
 
 # -- slow consumer
 
-def test_slow_consumer_cut_off_and_sender_not_slowed(make_server):
+@pytest.mark.parametrize("tls", [False, True], ids=["tcp", "tls"])
+def test_slow_consumer_cut_off_and_sender_not_slowed(make_server, tls):
     s = make_server(["--max-sendq", "65536", "--flood-burst", "0"])
-    slow = s.client("sloth", rcvbuf=4096)
+    slow = s.client("sloth", rcvbuf=4096, tls=tls)
     sender = s.client("sender")
     watcher = s.client("watcher")
     join(slow, "#big", "#watch")
