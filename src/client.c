@@ -285,6 +285,31 @@ client_is_http(const struct msg *m)
 }
 
 /*
+ * A bad verb as it may be shown back in 421: cut on a character
+ * boundary, and "*" when it is not valid UTF-8 or holds control bytes
+ * (binary garbage is never sent back to a client).
+ */
+static void
+client_safe_verb(const char *v, int valid, char *out, size_t outsz)
+{
+	size_t	n, i;
+
+	if (v == NULL || !valid) {
+		strlcpy_u(out, "*", outsz);
+		return;
+	}
+	n = utf8_truncate(v, outsz - 1);
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+			strlcpy_u(out, "*", outsz);
+			return;
+		}
+	}
+	memcpy(out, v, n);
+	out[n] = '\0';
+}
+
+/*
  * One line from the conn (without CRLF; line[len] is writable).
  * Returns CONN_LINE_OK, CONN_LINE_THROTTLE (keep it, retry later) or
  * CONN_LINE_STOP.
@@ -340,7 +365,7 @@ client_line(struct client *c, char *line, size_t len)
 			conn_kill(c->conn, "TLS on a plain-text port", 0);
 			return CONN_LINE_STOP;
 		}
-		strlcpy_u(verb, m.verb != NULL ? m.verb : "*", sizeof verb);
+		client_safe_verb(m.verb, valid, verb, sizeof verb);
 		reply_num(c, ERR_UNKNOWNCOMMAND, verb);
 		return CONN_LINE_OK;
 	}

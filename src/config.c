@@ -389,7 +389,9 @@ config_apply_args(struct config *cfg, int argc, char **argv,
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+hVc:d:", lo, NULL)) != -1) {
+	/* "+:": stop at the first subcommand, and report a missing value
+	 * as ':' rather than as an unknown option. */
+	while ((ch = getopt_long(argc, argv, "+:hVc:d:", lo, NULL)) != -1) {
 		if (ch >= 1000 && ch < 1000 + (int)NOPTS) {
 			snprintf(where, sizeof where, "--%s",
 			    config_opts[ch - 1000].name);
@@ -404,13 +406,18 @@ config_apply_args(struct config *cfg, int argc, char **argv,
 		} else if (ch == 'h' || ch == 'V') {
 			ret = ch;
 		} else if (ch == '?') {
-			if (optopt != 0)
+			if (optopt > 0 && optopt < 128)
 				config_err(errs, "unknown option -%c", optopt);
 			else
 				config_err(errs, "unknown option %s",
 				    argv[optind - 1]);
 		} else if (ch == ':') {
-			config_err(errs, "%s needs a value", argv[optind - 1]);
+			/* optopt is the option's val: 1000 + its row. */
+			if (optopt >= 1000 && optopt < 1000 + (int)NOPTS)
+				config_err(errs, "--%s needs a value",
+				    config_opts[optopt - 1000].name);
+			else
+				config_err(errs, "-%c needs a value", optopt);
 		}
 	}
 	if (rest != NULL) {

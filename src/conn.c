@@ -139,24 +139,46 @@ conn_start(struct conn *c)
 	return 0;
 }
 
+/*
+ * Plain TCP.  A connection that opens with a TLS handshake record (0x16)
+ * is a TLS client on the plain port: its ClientHello holds NULs and need
+ * not hold a newline, so the line reader would drop it piecemeal or wait
+ * for the registration timeout.  Close it at once instead.
+ */
 static void
 conn_plain_read(struct conn *c, char *data, size_t len)
 {
+	if (!(c->flags & CONN_GOTDATA)) {
+		c->flags |= CONN_GOTDATA;
+		if (len > 0 && (unsigned char)data[0] == 0x16) {
+			conn_kill(c, "TLS on a plain-text port", CONN_HARD);
+			return;
+		}
+	}
 	conn_input(c, data, len);
 }
 
-/* Keep data (len bytes) in rbuf.  Returns 0, or -1 over the recvq bound. */
+/*
+ * Past the recvq bound the client is flooding: cut it off.  Only input
+ * that is still unparsed counts.  Returns 0, or -1 if c was killed.
+ */
 static int
+conn_recvq_check(struct conn *c)
+{
+	if (c->rlen <= (size_t)srv.cfg.recvq)
+		return 0;
+	log_info("conn %llu: receive queue over %lld bytes",
+	    (unsigned long long)c->id, srv.cfg.recvq);
+	conn_kill(c, "Excess Flood", CONN_HARD);
+	return -1;
+}
+
+/* Keep data (len bytes) in rbuf; the caller checks the bound. */
+static void
 conn_rbuf_append(struct conn *c, const char *data, size_t len)
 {
 	size_t	want = (size_t)c->rlen + len, cap;
 
-	if (want > (size_t)srv.cfg.recvq) {
-		log_info("conn %llu: receive queue over %lld bytes",
-		    (unsigned long long)c->id, srv.cfg.recvq);
-		conn_kill(c, "Excess Flood", CONN_HARD);
-		return -1;
-	}
 	if (want + 1 > c->rcap) {
 		cap = c->rcap == 0 ? 1024 : c->rcap;
 		while (cap < want + 1)
@@ -166,7 +188,6 @@ conn_rbuf_append(struct conn *c, const char *data, size_t len)
 	}
 	memcpy(c->rbuf + c->rlen, data, len);
 	c->rlen += len;
-	return 0;
 }
 
 /*
@@ -215,11 +236,15 @@ conn_input(struct conn *c, char *data, size_t len)
 		if (used < len && !(c->flags & (CONN_DYING | CONN_CLOSING)))
 			conn_rbuf_append(c, data + used, len - used);
 	} else {
-		if (conn_rbuf_append(c, data, len) != 0)
-			return;
+		/* Behind a partial line or held back: queue it all, parse
+		 * what can be parsed, and only then judge what is left (a
+		 * read may bring more than recvq in complete lines). */
+		conn_rbuf_append(c, data, len);
 		if (!(c->flags & CONN_THROTTLED))
 			conn_resume(c);
 	}
+	if (!(c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED)))
+		conn_recvq_check(c);
 }
 
 /* Process what rbuf holds, after a pause for flood control. */

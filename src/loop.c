@@ -28,13 +28,26 @@ static uv_timer_t	loop_stop;
 static uv_signal_t	loop_sigterm, loop_sigint, loop_sighup;
 static uint64_t		loop_stop_deadline;
 
+/*
+ * The end of a turn: close what was killed, write what was queued.  The
+ * check hook runs it after the I/O callbacks; the timers run it too,
+ * because libuv runs timers before it polls, and output they queue (a
+ * PING, lines of a client let out of flood control) would otherwise wait
+ * in the queue until the next wake-up, up to a whole tick later.
+ */
+static void
+loop_turn_end(void)
+{
+	conn_reap();
+	conn_flush_all();
+	loop_flood_arm();
+}
+
 static void
 loop_check_cb(uv_check_t *h)
 {
 	(void)h;
-	conn_reap();
-	conn_flush_all();
-	loop_flood_arm();
+	loop_turn_end();
 }
 
 static void
@@ -45,6 +58,7 @@ loop_tick_cb(uv_timer_t *h)
 	(void)h;
 	client_tick(now);
 	conn_tick(now);
+	loop_turn_end();
 }
 
 static void
@@ -53,6 +67,7 @@ loop_flood_cb(uv_timer_t *h)
 	conn_flood_tick();
 	if (!conn_any_throttled())
 		uv_timer_stop(h);
+	loop_turn_end();
 }
 
 /* Run the flood timer only while someone is held back. */

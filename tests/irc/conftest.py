@@ -6,6 +6,12 @@ Fixtures:
   make_server     a factory: make_server(extra_args=[...], data=None)
   client          a factory: client(nick, caps=[...]) -> registered Client
 
+Helpers for tests: Server(files={...}) writes files into the data
+directory before the start (motd.txt, a config file), Server.pid and
+Server.fd_count() for resource checks, run_lanchatd() for runs that are
+expected to exit (bad flags, --help), isupport() to parse 005 tokens, and
+Client(rcvbuf=...) / Client.reset() for slow and abruptly closed peers.
+
 The server binary comes from $LANCHATD (the Makefile sets it).  When it
 is the sanitizer build, a server's stderr is checked at teardown: any
 AddressSanitizer/UBSan report fails the test, and so does a non-zero exit
@@ -16,6 +22,7 @@ import re
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import tempfile
 import time
@@ -85,13 +92,24 @@ def unescape_tag(v):
 class Client:
     """A raw IRC connection with helpers to send and wait for lines."""
 
-    def __init__(self, port, host="127.0.0.1", tls=False, nick=None, timeout=TIMEOUT):
+    def __init__(self, port, host="127.0.0.1", tls=False, nick=None, timeout=TIMEOUT,
+                 rcvbuf=None, ssl_context=None):
         self.timeout = timeout
-        raw = socket.create_connection((host, port), timeout=timeout)
+        if rcvbuf is None:
+            raw = socket.create_connection((host, port), timeout=timeout)
+        else:
+            # The receive buffer must be set before connect() to bound the
+            # TCP window the peer sees.
+            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            raw.settimeout(timeout)
+            raw.connect((host, port))
         if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
+            ctx = ssl_context
+            if ctx is None:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
             raw = ctx.wrap_socket(raw, server_hostname=host)
         self.sock = raw
         self.buf = b""
@@ -216,6 +234,15 @@ class Client:
         except OSError:
             pass
 
+    def reset(self):
+        """Close with SO_LINGER 0: the peer gets a RST, not a FIN."""
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.close()
+
 
 def _match(m, command, pred, kw):
     if command is not None and m.command != str(command).upper():
@@ -231,7 +258,7 @@ def _match(m, command, pred, kw):
 
 
 class Server:
-    def __init__(self, extra_args=(), data=None, env=None):
+    def __init__(self, extra_args=(), data=None, env=None, files=None):
         self.tmp = None
         if data is None:
             self.tmp = tempfile.TemporaryDirectory(prefix="lanchat-test-")
@@ -240,7 +267,31 @@ class Server:
         self.extra_args = list(extra_args)
         self.env = env
         self.proc = None
+        self.clients = []
+        for name, text in (files or {}).items():
+            self.write(name, text)
         self.start()
+
+    def path(self, name):
+        return os.path.join(self.data, name)
+
+    def write(self, name, text):
+        """Write a file (str or bytes) under the data directory."""
+        p = self.path(name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
+        return p
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def fd_count(self):
+        return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
 
     def args(self):
         a = [LANCHATD, "--data", self.data,
@@ -292,8 +343,9 @@ class Server:
         except OSError:
             return ""
 
-    def client(self, nick=None, caps=(), tls=False, **kw):
-        c = Client(self.tls_port if tls else self.port, tls=tls)
+    def client(self, nick=None, caps=(), tls=False, rcvbuf=None, **kw):
+        c = Client(self.tls_port if tls else self.port, tls=tls, rcvbuf=rcvbuf)
+        self.clients.append(c)
         if nick is not None:
             c.register(nick, caps=caps, **kw)
         return c
@@ -334,6 +386,9 @@ class Server:
         self.start()
 
     def cleanup(self, check=True):
+        for c in self.clients:
+            c.close()
+        self.clients = []
         try:
             self.stop(check=check)
         finally:
@@ -341,12 +396,37 @@ class Server:
                 self.tmp.cleanup()
 
 
+def run_lanchatd(args, timeout=10, env=None):
+    """Run lanchatd with args (no --listen defaults) and wait for it to
+    exit; returns the CompletedProcess with text stdout and stderr."""
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    r = subprocess.run([LANCHATD] + list(args), capture_output=True,
+                       text=True, errors="replace", timeout=timeout, env=e)
+    for mark in SANITIZER_MARKS:
+        assert mark not in r.stderr, "sanitizer report:\n" + r.stderr[-6000:]
+    return r
+
+
+def isupport(lines):
+    """The 005 tokens in lines (Messages) as a dict: value or True."""
+    tokens = {}
+    for m in lines:
+        if m.command != "005":
+            continue
+        for tok in m.params[1:-1]:
+            k, eq, v = tok.partition("=")
+            tokens[k] = v if eq else True
+    return tokens
+
+
 @pytest.fixture
 def make_server():
     servers = []
 
-    def make(extra_args=(), data=None, env=None):
-        s = Server(extra_args, data=data, env=env)
+    def make(extra_args=(), data=None, env=None, files=None):
+        s = Server(extra_args, data=data, env=env, files=files)
         servers.append(s)
         return s
     yield make
