@@ -241,6 +241,11 @@ cmd_part(struct client *c, struct msg *m)
 	struct membership	*mb;
 	const char		*r = NULL;
 
+	if (irc_count_list(m->params[0]) > srv.cfg.max_targets) {
+		reply_num(c, ERR_TOOMANYTARGETS, reply_param(m->params[0]),
+		    (int)srv.cfg.max_targets);
+		return 0;
+	}
 	if (m->nparams > 1 && m->params[1][0] != '\0') {
 		strlcpy_u(reason, m->params[1], sizeof reason);
 		reason[utf8_truncate(reason, KICKLEN)] = '\0';

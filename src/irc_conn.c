@@ -191,8 +191,8 @@ irc_isupport_tokens(struct buf *b)
 	    "SAFELIST STATUSMSG=@+ ", srv.cfg.max_monitor, srv.cfg.network,
 	    NICKLEN);
 	buf_printf(b, "TARGMAX=JOIN:%lld,PART:%lld,PRIVMSG:%lld,NOTICE:%lld,"
-	    "TAGMSG:%lld,NAMES:1,WHOIS:1,KICK:1,LIST:1,MONITOR: ",
-	    t, t, t, t, t);
+	    "TAGMSG:%lld,NAMES:1,WHOIS:1,KICK:%lld,LIST:1,MONITOR: ",
+	    t, t, t, t, t, t);
 	buf_printf(b, "TOPICLEN=%d USERLEN=%d UTF8ONLY WHOX", TOPICLEN,
 	    USERLEN);
 }
