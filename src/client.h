@@ -1,35 +1,34 @@
 /*
- * struct client: one IRC session on top of one struct conn.  Registration
- * state, capabilities, nick and user, modes, the channels it is in, its
- * flood budget and its place in the timeout lists.
+ * struct client: a user as the others see it: nick, user, host, realname,
+ * away message, account, modes, the channels it is in.  Its connections
+ * are its sessions (session.h); there is one, or several when one account
+ * is logged in from several devices at once.
  *
- * Lifetime: created with its conn, freed with its conn (in libuv's close
- * callback).  client_quit() runs first, when the conn is reaped: it takes
- * the client out of every table and tells the others, so that after it
- * the client is reachable only through its conn.
+ * While a command is dispatched, client->cur is the session that sent it:
+ * replies (reply_num, client_send) go to that session only, and
+ * client_has_cap() asks about its capabilities.  Outside dispatch,
+ * client_send() reaches every session.
+ *
+ * Lifetime: a client is made unregistered with its first session, is
+ * registered by it, and quits when its last session leaves; it is freed
+ * at the end of that loop turn, once nothing can hold it any more.
  */
 #ifndef LANCHAT_CLIENT_H
 #define LANCHAT_CLIENT_H
 
-#include "compat.h"
-#include "flood.h"
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compat.h"
+#include "session.h"
+
 struct channel;
-struct conn;
 struct line;
 struct membership;
 struct msg;
-struct rctx;
 
 #define CLIENT_REGISTERED	0x0001
-#define CLIENT_CAP_NEG		0x0002	/* CAP LS/REQ before registration */
-#define CLIENT_PASS_OK		0x0004
-#define CLIENT_PINGED		0x0008
-#define CLIENT_QUIT		0x0010	/* client_quit() has run */
-#define CLIENT_GOT_USER		0x0020
-#define CLIENT_GOT_PASS		0x0040
+#define CLIENT_QUIT		0x0002	/* client_quit() has run */
 
 #define UMODE_INVISIBLE		0x01	/* i */
 #define UMODE_BOT		0x02	/* B */
@@ -63,11 +62,8 @@ enum cap_id {
 
 struct client {
 	uint64_t		 id;
-	struct conn		*conn;
 	unsigned int		 flags;
 	unsigned int		 umodes;
-	uint64_t		 caps;
-	int			 cap_version;
 	char			*nick;		/* as the user wrote it */
 	char			*fold;		/* key in srv.clients */
 	char			*user;
@@ -75,7 +71,7 @@ struct client {
 	char			*host;
 	char			*away;
 	char			*account;	/* NULL: not logged in */
-	char			*certfp;	/* TLS client certificate */
+	char			*certfp;	/* of the first session */
 
 	struct membership	**chans;
 	uint32_t		 nchans, chancap;
@@ -84,34 +80,32 @@ struct client {
 	char			**invites;	/* folded channel names */
 	uint32_t		 ninvites;
 
-	struct flood		 flood;		/* command budget */
-	uint64_t		 conn_ms;	/* connected (monotonic) */
-	uint64_t		 last_ms;	/* last line (monotonic) */
-	uint64_t		 ping_ms;	/* PING sent (monotonic) */
 	uint64_t		 signon;	/* wall seconds */
 	uint64_t		 idle_since;	/* wall seconds, last message */
 	uint64_t		 mark;		/* fan-out dedup epoch */
-	TAILQ_ENTRY(client)	 tq;		/* unreg, active or pinged */
-	struct rctx		*rctx;		/* labeled response in progress */
+	struct session_list	 sessions;
+	uint32_t		 nsessions;
+	struct session		*cur;		/* sending the command now */
+	TAILQ_ENTRY(client)	 entry;		/* registered, or dead */
 };
 
 TAILQ_HEAD(client_list, client);
 
-struct client	*client_new(struct conn *);
-void		 client_free(struct client *);
-int		 client_line(struct client *, char *, size_t);
+struct client	*client_new(struct session *);
+void		 client_register(struct client *, struct session *);
+void		 client_detach(struct client *, struct session *,
+		    const char *);
 void		 client_quit(struct client *, const char *);
-void		 client_tick(uint64_t);
-void		 client_bucket_take(struct client *, int);
+void		 client_reap(void);
 struct client	*client_find(const char *);
 void		 client_send(struct client *, struct line *);
 void		 client_sendf(struct client *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 int		 client_set_nick(struct client *, const char *, const char *);
-void		 client_try_register(struct client *);
 const char	*client_prefix(const struct client *);
 const char	*client_name(const struct client *);
 int		 client_has_cap(const struct client *, int);
+struct session	*client_session(const struct client *);
 void		 client_exit(struct client *, const char *);
 void		 client_add_invite(struct client *, const char *);
 int		 client_has_invite(const struct client *, const char *);
@@ -119,5 +113,6 @@ void		 client_del_invite(struct client *, const char *);
 int		 client_is_visible_to(const struct client *,
 		    const struct client *);
 void		 client_each_reg(void (*)(struct client *, void *), void *);
+void		 client_bucket_take(struct client *, int);
 
 #endif

@@ -14,6 +14,7 @@
 #include "msg.h"
 #include "numeric.h"
 #include "reply.h"
+#include "session.h"
 
 static struct cmd cmd_table[] = {
 	/* Registration and connection: allowed before registration. */
@@ -113,29 +114,32 @@ cmd_table_get(size_t *n)
 }
 
 /*
- * Run m for c.  Every generic check happens here, in this order: the
- * label is opened (so errors are labeled too), the verb is looked up,
- * registration, parameter count, operator rights; then the flood cost
- * is charged and the handler runs.  Returns the handler's result.
+ * Run m, sent by session s.  Every generic check happens here, in this
+ * order: the label is opened (so errors are labeled too), the verb is
+ * looked up, registration, parameter count, operator rights; then the
+ * flood cost is charged and the handler runs with the session's client,
+ * whose cur is s for the time of the call.  Returns the handler's result.
  */
 int
-cmd_dispatch(struct client *c, struct msg *m)
+cmd_dispatch(struct session *s, struct msg *m)
 {
 	struct cmd	*cmd = dict_get(&cmd_index, m->verb);
+	struct client	*c = s->client;
 	int		 r = 0;
 
-	reply_begin(c, m);
+	c->cur = s;
+	reply_begin(s, m);
 	if (cmd == NULL) {
-		client_bucket_take(c, 1);
-		if (c->flags & CLIENT_REGISTERED)
+		session_bucket_take(s, 1);
+		if (s->flags & SESSION_REGISTERED)
 			reply_num(c, ERR_UNKNOWNCOMMAND, m->verb);
 		else
 			reply_num(c, ERR_NOTREGISTERED);
 		goto done;
 	}
-	client_bucket_take(c, cmd->penalty);
+	session_bucket_take(s, cmd->penalty);
 	cmd->calls++;
-	if ((cmd->flags & CMD_REG) && !(c->flags & CLIENT_REGISTERED)) {
+	if ((cmd->flags & CMD_REG) && !(s->flags & SESSION_REGISTERED)) {
 		reply_num(c, ERR_NOTREGISTERED);
 		goto done;
 	}
@@ -149,6 +153,11 @@ cmd_dispatch(struct client *c, struct msg *m)
 	}
 	r = cmd->fn(c, m);
 done:
-	reply_end(c);
+	reply_end(s);
+	/* The handler may have moved s to another client (a second login
+	 * to an account already online); neither keeps a current session. */
+	c->cur = NULL;
+	if (s->client != NULL)
+		s->client->cur = NULL;
 	return r;
 }

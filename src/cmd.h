@@ -12,6 +12,7 @@
 
 struct client;
 struct msg;
+struct session;
 
 #define CMD_REG		0x01	/* only after registration */
 #define CMD_OPER	0x02	/* server operators (admins) only */
@@ -26,7 +27,7 @@ struct cmd {
 };
 
 void		 cmd_init(void);
-int		 cmd_dispatch(struct client *, struct msg *);
+int		 cmd_dispatch(struct session *, struct msg *);
 const struct cmd *cmd_find(const char *);
 const struct cmd *cmd_table_get(size_t *);
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "session.h"
 #include "conn.h"
 #include "limits.h"
 #include "line.h"
@@ -125,7 +126,7 @@ conn_start(struct conn *c)
 {
 	int	r;
 
-	c->client = client_new(c);
+	c->session = session_new(c);
 	if ((r = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
 	    conn_read_cb)) != 0) {
 		log_warnx("conn %llu: uv_read_start: %s",
@@ -210,7 +211,7 @@ conn_frame(struct conn *c, char *buf, size_t len)
 		ll = nl - p;
 		if (ll > 0 && p[ll - 1] == '\r')
 			ll--;
-		r = client_line(c->client, p, ll);
+		r = session_line(c->session, p, ll);
 		if (r == CONN_LINE_THROTTLE)
 			return p - buf;
 		if (r == CONN_LINE_STOP)
@@ -614,8 +615,8 @@ conn_reap(void)
 			conn_dyingtail = &conn_dyingq;
 		c->next_dying = NULL;
 		conn_stop_reading(c);
-		if (c->client != NULL)
-			client_quit(c->client, c->reason);
+		if (c->session != NULL)
+			session_quit(c->session, c->reason);
 		c->flags &= ~CONN_DYING;
 		c->flags |= CONN_CLOSING;
 		c->close_ms = now_ms();
@@ -683,8 +684,8 @@ conn_free(struct conn *c)
 {
 	struct line	*l;
 
-	if (c->client != NULL)
-		client_free(c->client);
+	if (c->session != NULL)
+		session_free(c->session);
 	while ((l = conn_queue_pop(c)) != NULL)
 		line_unref(l);
 	if (c->ops->free != NULL)
@@ -748,8 +749,8 @@ conn_close_all_now(void)
 		TAILQ_REMOVE(&conn_all, c, entry);
 		TAILQ_INSERT_TAIL(&conn_closing, c, entry);
 		conn_stop_reading(c);
-		if (c->client != NULL)
-			client_quit(c->client, "Server shutting down");
+		if (c->session != NULL)
+			session_quit(c->session, "Server shutting down");
 		c->flags |= CONN_CLOSING;
 		conn_close_now(c);
 	}

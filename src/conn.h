@@ -2,12 +2,12 @@
  * struct conn: one accepted socket.  It owns the bytes: a partial-line
  * receive buffer, the send queue of shared lines, and the transport state
  * (plain, TLS, later WebSocket) behind struct conn_ops (Redis
- * ConnectionType).  Above it sits one struct client, which it feeds one
+ * ConnectionType).  Above it sits one struct session, which it feeds one
  * line at a time.
  *
  * Lifetime (Redis freeClientAsync, tmux server_client_unref): nothing
  * frees a conn directly.  conn_kill() marks it DYING and queues it; once
- * per loop turn conn_reap() tells the client to quit, queues ERROR and
+ * per loop turn conn_reap() tells the session to quit, queues ERROR and
  * starts the close; the memory goes in libuv's close callback.  So a conn
  * pointer stays valid for the whole loop turn in which it was killed, and
  * a fan-out may safely touch a conn that a previous recipient's failure
@@ -24,7 +24,7 @@
 
 #include <uv.h>
 
-struct client;
+struct session;
 struct conn;
 struct line;
 struct ipstat;
@@ -62,7 +62,7 @@ struct conn {
 	uv_tcp_t		 tcp;
 	const struct conn_ops	*ops;
 	void			*tp;		/* transport state */
-	struct client		*client;
+	struct session		*session;
 	struct ipstat		*ipstat;
 	unsigned int		 flags;
 

@@ -14,6 +14,7 @@
 #include "numeric.h"
 #include "reply.h"
 #include "server.h"
+#include "session.h"
 
 struct cap_def {
 	const char	*name;
@@ -76,7 +77,7 @@ cap_send_list(struct client *c, const char *sub, int ls)
 {
 	struct buf	line, item;
 	size_t		i, prefix;
-	int		values = ls && c->cap_version >= 302;
+	int		values = ls && c->cur->cap_version >= 302;
 
 	buf_init(&line);
 	buf_init(&item);
@@ -94,7 +95,7 @@ cap_send_list(struct client *c, const char *sub, int ls)
 			buf_printf(&item, "=%s", cap_defs[i].value);
 		if (line.len + item.len + 3 > 400 &&
 		    line.len > prefix + 1) {
-			if (c->cap_version >= 302) {
+			if (c->cur->cap_version >= 302) {
 				char *rest = strdup(line.data + prefix);
 
 				line.len = prefix;
@@ -139,7 +140,7 @@ cap_req(struct client *c, const char *list)
 		else
 			add |= CAPF(d->id);
 	}
-	c->caps = (c->caps | add) & ~del;
+	c->cur->caps = (c->cur->caps | add) & ~del;
 	client_sendf(c, ":%s CAP %s ACK :%s", srv.name, client_name(c), list);
 	return;
 nak:
@@ -158,12 +159,12 @@ cmd_cap(struct client *c, struct msg *m)
 		    sub[i];
 	usub[i] = '\0';
 	if (strcmp(usub, "LS") == 0) {
-		if (!(c->flags & CLIENT_REGISTERED))
-			c->flags |= CLIENT_CAP_NEG;
-		if (m->nparams > 1 && atoi(m->params[1]) > c->cap_version)
-			c->cap_version = atoi(m->params[1]);
-		if (c->cap_version >= 302)
-			c->caps |= CAPF(CAP_CAP_NOTIFY);
+		if (!(c->cur->flags & SESSION_REGISTERED))
+			c->cur->flags |= SESSION_CAP_NEG;
+		if (m->nparams > 1 && atoi(m->params[1]) > c->cur->cap_version)
+			c->cur->cap_version = atoi(m->params[1]);
+		if (c->cur->cap_version >= 302)
+			c->cur->caps |= CAPF(CAP_CAP_NOTIFY);
 		cap_send_list(c, "LS", 1);
 	} else if (strcmp(usub, "LIST") == 0) {
 		cap_send_list(c, "LIST", 0);
@@ -172,13 +173,13 @@ cmd_cap(struct client *c, struct msg *m)
 			reply_num(c, ERR_NEEDMOREPARAMS, "CAP");
 			return 0;
 		}
-		if (!(c->flags & CLIENT_REGISTERED))
-			c->flags |= CLIENT_CAP_NEG;
+		if (!(c->cur->flags & SESSION_REGISTERED))
+			c->cur->flags |= SESSION_CAP_NEG;
 		cap_req(c, m->params[1]);
 	} else if (strcmp(usub, "END") == 0) {
-		if (!(c->flags & CLIENT_REGISTERED)) {
-			c->flags &= ~CLIENT_CAP_NEG;
-			client_try_register(c);
+		if (!(c->cur->flags & SESSION_REGISTERED)) {
+			c->cur->flags &= ~SESSION_CAP_NEG;
+			session_try_register(c->cur);
 		}
 	} else {
 		reply_num(c, ERR_INVALIDCAPCMD, sub);

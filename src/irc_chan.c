@@ -19,6 +19,7 @@
 #include "numeric.h"
 #include "reply.h"
 #include "server.h"
+#include "session.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -116,6 +117,7 @@ irc_join_one(struct client *c, const char *name, const char *key)
 	struct channel		*ch;
 	struct membership	*m;
 	struct fanout		 f;
+	struct session		*s, *was;
 	int			 err, created = 0;
 
 	if (name[0] != '#') {
@@ -177,9 +179,16 @@ irc_join_one(struct client *c, const char *name, const char *key)
 		fanout_channel(&f, ch, c, 0);
 		fanout_done(&f);
 	}
-	irc_send_topic(c, ch, 0);
-	if (!client_has_cap(c, CAP_NO_IMPLICIT_NAMES))
-		irc_names(c, ch);
+	/* Every session of c is now in the channel: each gets the topic
+	 * and the member list, as its capabilities want them. */
+	was = c->cur;
+	TAILQ_FOREACH(s, &c->sessions, sib) {
+		c->cur = s;
+		irc_send_topic(c, ch, 0);
+		if (!session_has_cap(s, CAP_NO_IMPLICIT_NAMES))
+			irc_names(c, ch);
+	}
+	c->cur = was;
 }
 
 /* Leave ch with a PART seen by every member. */

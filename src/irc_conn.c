@@ -23,6 +23,7 @@
 #include "numeric.h"
 #include "reply.h"
 #include "server.h"
+#include "session.h"
 #include "util.h"
 #include "whowas.h"
 #include "xmalloc.h"
@@ -37,11 +38,11 @@ cmd_pass(struct client *c, struct msg *m)
 		reply_num(c, ERR_ALREADYREGISTERED);
 		return 0;
 	}
-	c->flags |= CLIENT_GOT_PASS;
-	c->flags &= ~CLIENT_PASS_OK;
+	c->cur->flags |= SESSION_GOT_PASS;
+	c->cur->flags &= ~SESSION_PASS_OK;
 	if (pw != NULL && n == strlen(pw) &&
 	    sodium_memcmp(m->params[0], pw, n) == 0)
-		c->flags |= CLIENT_PASS_OK;
+		c->cur->flags |= SESSION_PASS_OK;
 	return 0;
 }
 
@@ -74,7 +75,7 @@ cmd_nick(struct client *c, struct msg *m)
 	}
 	if (!(c->flags & CLIENT_REGISTERED)) {
 		client_set_nick(c, nick, fold);
-		client_try_register(c);
+		session_try_register(c->cur);
 		return 0;
 	}
 	/* A registered client changes nick: everyone who can see it. */
@@ -121,7 +122,7 @@ cmd_user(struct client *c, struct msg *m)
 	char	user[USERLEN + 1];
 	size_t	n;
 
-	if (c->flags & (CLIENT_REGISTERED | CLIENT_GOT_USER)) {
+	if (c->cur->flags & (SESSION_REGISTERED | SESSION_GOT_USER)) {
 		reply_num(c, ERR_ALREADYREGISTERED);
 		return 0;
 	}
@@ -135,8 +136,8 @@ cmd_user(struct client *c, struct msg *m)
 	n = utf8_prefix_cps(m->params[3], REALNAMELEN);
 	free(c->realname);
 	c->realname = xstrndup(m->params[3], n);
-	c->flags |= CLIENT_GOT_USER;
-	client_try_register(c);
+	c->cur->flags |= SESSION_GOT_USER;
+	session_try_register(c->cur);
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "numeric.h"
 #include "reply.h"
 #include "server.h"
+#include "session.h"
 #include "util.h"
 
 #define KIND_PRIVMSG	0
@@ -139,10 +140,13 @@ irc_to_channel(struct client *c, int kind, const char *target,
 	else
 		fanout_text(&f, 0, ":%s %s %s%s :%s", client_prefix(c),
 		    kind_verb[kind], pfx, ch->name, text);
+	/* The sender's session sees its message back only with
+	 * echo-message; its other sessions (same user, other devices)
+	 * always do. */
 	if (!client_has_cap(c, CAP_ECHO_MESSAGE))
-		c->mark = f.epoch;
-	else
-		fanout_send(&f, c);
+		f.skip = c->cur;
+	fanout_send(&f, c);
+	f.skip = NULL;
 	fanout_channel(&f, ch, c, status);
 	fanout_done(&f);
 }
@@ -171,13 +175,16 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 	if (t == c) {
 		/* To oneself: the delivered copy is not part of the labeled
 		 * response; only the echo is (IRCv3 labeled-response). */
-		if ((l = fanout_line(&f, t)) != NULL)
-			conn_send(t->conn, l);
-		t->mark = f.epoch;
-	} else
+		fanout_deliver(&f, t);
+		if (client_has_cap(c, CAP_ECHO_MESSAGE) &&
+		    (l = fanout_line(&f, c->cur)) != NULL)
+			session_send(c->cur, l);
+	} else {
 		fanout_send(&f, t);
-	if (client_has_cap(c, CAP_ECHO_MESSAGE)) {
-		c->mark = 0;
+		/* The sender's other sessions see what it sent; the one that
+		 * sent it, only with echo-message. */
+		if (!client_has_cap(c, CAP_ECHO_MESSAGE))
+			f.skip = c->cur;
 		fanout_send(&f, c);
 	}
 	fanout_done(&f);

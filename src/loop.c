@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "session.h"
 #include "config.h"
 #include "conn.h"
 #include "limits.h"
@@ -39,6 +40,7 @@ static void
 loop_turn_end(void)
 {
 	conn_reap();
+	client_reap();
 	conn_flush_all();
 	loop_flood_arm();
 }
@@ -56,7 +58,7 @@ loop_tick_cb(uv_timer_t *h)
 	uint64_t	now = now_ms();
 
 	(void)h;
-	client_tick(now);
+	session_tick(now);
 	conn_tick(now);
 	loop_turn_end();
 }

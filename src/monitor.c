@@ -139,6 +139,5 @@ monitor_fanout(struct fanout *f, const char *fold, int cap)
 	if ((w = dict_get(&monitor_watches, fold)) == NULL)
 		return;
 	for (i = 0; i < w->n; i++)
-		if (client_has_cap(w->v[i], cap))
-			fanout_send(f, w->v[i]);
+		fanout_send_cap(f, w->v[i], cap);
 }

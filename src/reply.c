@@ -21,6 +21,7 @@
 #include "msg.h"
 #include "reply.h"
 #include "server.h"
+#include "session.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -34,13 +35,13 @@ static uint64_t		fanout_epoch;
  * batch a requirement) and the value fits in 64 bytes.
  */
 void
-reply_begin(struct client *c, const struct msg *m)
+reply_begin(struct session *s, const struct msg *m)
 {
 	const char	*label;
 
-	c->rctx = NULL;
-	if (!client_has_cap(c, CAP_LABELED_RESPONSE) ||
-	    !client_has_cap(c, CAP_BATCH))
+	s->rctx = NULL;
+	if (!session_has_cap(s, CAP_LABELED_RESPONSE) ||
+	    !session_has_cap(s, CAP_BATCH))
 		return;
 	if ((label = msg_tag_get(m, "label")) == NULL || *label == '\0')
 		return;
@@ -48,14 +49,14 @@ reply_begin(struct client *c, const struct msg *m)
 		return;
 	msg_tag_escape(reply_rctx.label, sizeof reply_rctx.label, label);
 	reply_rctx.n = 0;
-	c->rctx = &reply_rctx;
+	s->rctx = &reply_rctx;
 }
 
-/* Hold l for the open labeled response of c.  Returns 0 if none is open. */
+/* Hold l for the open labeled response of s.  Returns 0 if none is open. */
 int
-reply_collect(struct client *c, struct line *l)
+reply_collect(struct session *s, struct line *l)
 {
-	struct rctx	*r = c->rctx;
+	struct rctx	*r = s->rctx;
 
 	if (r == NULL)
 		return 0;
@@ -96,47 +97,47 @@ reply_batch_id(char *out, size_t outsz)
 	snprintf(out, outsz, "b%llx", (unsigned long long)++reply_batch_seq);
 }
 
-/* Close the labeled response of c and send it. */
+/* Close the labeled response of s and send it. */
 void
-reply_end(struct client *c)
+reply_end(struct session *s)
 {
-	struct rctx	*r = c->rctx;
+	struct rctx	*r = s->rctx;
 	struct line	*l;
 	char		 tag[LABEL_MAX + 16], id[32], bt[48];
 	uint32_t	 i;
 
 	if (r == NULL)
 		return;
-	c->rctx = NULL;
+	s->rctx = NULL;
 	snprintf(tag, sizeof tag, "label=%s", r->label);
-	if (c->conn == NULL || (c->flags & CLIENT_QUIT)) {
+	if (s->conn == NULL || (s->flags & SESSION_QUIT)) {
 		/* Gone meanwhile: drop what was held. */
 	} else if (r->n == 0) {
 		l = line_newf("@%s :%s ACK", tag, srv.name);
-		conn_send(c->conn, l);
+		conn_send(s->conn, l);
 		line_unref(l);
 	} else if (r->n == 1) {
 		l = line_with_tag(r->lines[0], tag);
-		conn_send(c->conn, l);
+		conn_send(s->conn, l);
 		line_unref(l);
 	} else {
 		reply_batch_id(id, sizeof id);
 		l = line_newf("@%s :%s BATCH +%s labeled-response", tag,
 		    srv.name, id);
-		conn_send(c->conn, l);
+		conn_send(s->conn, l);
 		line_unref(l);
 		snprintf(bt, sizeof bt, "batch=%s", id);
 		for (i = 0; i < r->n; i++) {
 			if (reply_has_batch_tag(r->lines[i]))
-				conn_send(c->conn, r->lines[i]);
+				conn_send(s->conn, r->lines[i]);
 			else {
 				l = line_with_tag(r->lines[i], bt);
-				conn_send(c->conn, l);
+				conn_send(s->conn, l);
 				line_unref(l);
 			}
 		}
 		l = line_newf(":%s BATCH -%s", srv.name, id);
-		conn_send(c->conn, l);
+		conn_send(s->conn, l);
 		line_unref(l);
 	}
 	for (i = 0; i < r->n; i++)
@@ -290,23 +291,24 @@ fanout_build(struct fanout *f, int which, int mask)
 	return l;
 }
 
-/* The line that `to` gets, or NULL if it gets nothing.  Borrowed. */
+/* The line that session `to` gets, or NULL if it gets nothing.
+ * Borrowed: it lives as long as the fan-out. */
 struct line *
-fanout_line(struct fanout *f, const struct client *to)
+fanout_line(struct fanout *f, const struct session *to)
 {
 	int	which = 0, mask = 0;
 
-	if (f->need_cap >= 0 && !client_has_cap(to, f->need_cap))
+	if (f->need_cap >= 0 && !session_has_cap(to, f->need_cap))
 		return NULL;
-	if (f->tagmsg && !client_has_cap(to, CAP_MESSAGE_TAGS))
+	if (f->tagmsg && !session_has_cap(to, CAP_MESSAGE_TAGS))
 		return NULL;
-	if (f->alt_cap >= 0 && client_has_cap(to, f->alt_cap))
+	if (f->alt_cap >= 0 && session_has_cap(to, f->alt_cap))
 		which = 1;
-	if (client_has_cap(to, CAP_SERVER_TIME))
+	if (session_has_cap(to, CAP_SERVER_TIME))
 		mask |= FORM_TIME;
-	if (client_has_cap(to, CAP_MESSAGE_TAGS))
+	if (session_has_cap(to, CAP_MESSAGE_TAGS))
 		mask |= FORM_TAGS;
-	if (f->account != NULL && client_has_cap(to, CAP_ACCOUNT_TAG))
+	if (f->account != NULL && session_has_cap(to, CAP_ACCOUNT_TAG))
 		mask |= FORM_ACCOUNT;
 	if (f->forms[which][mask] == NULL)
 		f->forms[which][mask] = fanout_build(f, which, mask);
@@ -314,21 +316,68 @@ fanout_line(struct fanout *f, const struct client *to)
 }
 
 /*
- * Send the event to `to`, once per fan-out whatever the number of paths
- * that lead to it.  Returns 1 if something was queued.
+ * Send the event to every session of `to` (but f->skip), once per
+ * fan-out whatever the number of paths that lead to it.  The session
+ * whose command runs gets it inside its labeled response.  Returns 1 if
+ * something was queued.
  */
 int
 fanout_send(struct fanout *f, struct client *to)
 {
+	struct session	*s;
 	struct line	*l;
+	int		 n = 0;
 
-	if (to->mark == f->epoch)
+	if (to->mark == f->epoch || (to->flags & CLIENT_QUIT))
 		return 0;
 	to->mark = f->epoch;
-	if ((l = fanout_line(f, to)) == NULL)
+	TAILQ_FOREACH(s, &to->sessions, sib) {
+		if (s == f->skip || (l = fanout_line(f, s)) == NULL)
+			continue;
+		session_send(s, l);
+		n = 1;
+	}
+	return n;
+}
+
+/* Like fanout_send(), but only to the sessions of `to` that have cap. */
+int
+fanout_send_cap(struct fanout *f, struct client *to, int cap)
+{
+	struct session	*s;
+	struct line	*l;
+	int		 n = 0;
+
+	if (to->mark == f->epoch || (to->flags & CLIENT_QUIT))
 		return 0;
-	client_send(to, l);
-	return 1;
+	to->mark = f->epoch;
+	TAILQ_FOREACH(s, &to->sessions, sib) {
+		if (s == f->skip || !session_has_cap(s, cap) ||
+		    (l = fanout_line(f, s)) == NULL)
+			continue;
+		session_send(s, l);
+		n = 1;
+	}
+	return n;
+}
+
+/*
+ * The same, but never into a labeled response: for the copy of a message
+ * a client sent to itself, which only the echo may carry the label of.
+ */
+void
+fanout_deliver(struct fanout *f, struct client *to)
+{
+	struct session	*s;
+	struct line	*l;
+
+	if (to->mark == f->epoch || (to->flags & CLIENT_QUIT))
+		return;
+	to->mark = f->epoch;
+	TAILQ_FOREACH(s, &to->sessions, sib)
+		if (s != f->skip && (l = fanout_line(f, s)) != NULL &&
+		    s->conn != NULL)
+			conn_send(s->conn, l);
 }
 
 /*

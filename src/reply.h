@@ -27,6 +27,7 @@ struct channel;
 struct client;
 struct line;
 struct msg;
+struct session;
 
 struct rctx {
 	char		  label[LABEL_MAX + 1];
@@ -51,11 +52,12 @@ struct fanout {
 	const char		*ctags;		/* escaped client-only tags */
 	int			 bot;
 	uint64_t		 epoch;
+	const struct session	*skip;		/* gets nothing */
 	struct line		*forms[2][FORM_COUNT];
 };
 
-void	 reply_begin(struct client *, const struct msg *);
-void	 reply_end(struct client *);
+void	 reply_begin(struct session *, const struct msg *);
+void	 reply_end(struct session *);
 void	 reply_num(struct client *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 reply_std(struct client *, const char *, const char *, const char *,
@@ -70,14 +72,16 @@ void	 reply_std(struct client *, const char *, const char *, const char *,
 const char *reply_param(const char *);
 void	 reply_notice(struct client *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	 reply_collect(struct client *, struct line *);
+int	 reply_collect(struct session *, struct line *);
 void	 reply_batch_id(char *, size_t);
 
 void	 fanout_init(struct fanout *, const struct client *);
 void	 fanout_text(struct fanout *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
-struct line *fanout_line(struct fanout *, const struct client *);
+struct line *fanout_line(struct fanout *, const struct session *);
 int	 fanout_send(struct fanout *, struct client *);
+void	 fanout_deliver(struct fanout *, struct client *);
+int	 fanout_send_cap(struct fanout *, struct client *, int);
 void	 fanout_channel(struct fanout *, struct channel *,
 	    const struct client *, unsigned int);
 void	 fanout_neighbours(struct fanout *, struct client *, int, int);
