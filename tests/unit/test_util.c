@@ -186,7 +186,7 @@ test_util_mask_match(void **state)
 	assert_false(mask_match("??", "\xc3\xa9"));
 	assert_true(mask_match("caf?", "caf\xc3\xa9"));
 	assert_true(mask_match("?\xd0\xb2?\xd0\xbd", "\xd0\xb8\xd0\xb2"
-	    "\xd0\xb0\xd0\xbd"));					/* ?в?н */
+	    "\xd0\xb0\xd0\xbd"));		/* ?в?н */
 	assert_true(mask_match("*\xc3\xa9*", "caf\xc3\xa9s"));
 	assert_false(mask_match("*\xc3\xa9*", "cafe"));
 	assert_true(mask_match("*?\xc3\xa9", "\xc3\xa9\xc3\xa9"));
@@ -252,7 +252,7 @@ test_util_mask_pathological(void **state)
 	memset(mask, '?', 200);
 	strcpy(mask + 200, "*b");
 	assert_false(mask_match(mask, s));
-	strcpy(mask, "*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*b");
+	strcpy(mask, "*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*?*b");
 	assert_false(mask_match(mask, s));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	el = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
