@@ -126,8 +126,18 @@ casemap_fold(const char *s, char *out, size_t outsz)
 	return 0;
 
 unicode:
-	rl = utf8proc_map((const utf8proc_uint8_t *)s, 0, &r,
-	    FOLD_FLAGS | UTF8PROC_NULLTERM);
+	/* NFKD first, then fold: utf8proc case-folds each character before
+	 * it reorders combining marks, and U+0345 (class 240) folds to
+	 * U+03B9 (class 0), so canonically equivalent orders of marks would
+	 * otherwise fold apart.  Unicode defines the caseless matches the
+	 * same way (D145, D146: fold an NFD string). */
+	rl = utf8proc_map((const utf8proc_uint8_t *)s, 0, &r2,
+	    UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE |
+	    UTF8PROC_NULLTERM);
+	if (rl < 0)
+		return -1;
+	rl = utf8proc_map(r2, rl, &r, FOLD_FLAGS);
+	free(r2);
 	if (rl < 0)
 		return -1;
 	/* NFKC and case folding do not commute for a few code points; fold

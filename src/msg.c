@@ -80,7 +80,7 @@ msg_tag_escaped_len(const char *s)
 size_t
 msg_tag_escape(char *dst, size_t dstsz, const char *s)
 {
-	size_t	n = 0;
+	size_t	n = 0, w = 0;
 	char	e;
 
 	for (; *s != '\0'; s++) {
@@ -96,16 +96,21 @@ msg_tag_escape(char *dst, size_t dstsz, const char *s)
 			if (n + 2 < dstsz) {
 				dst[n] = '\\';
 				dst[n + 1] = e;
+				w = n + 2;
 			}
 			n += 2;
 		} else {
-			if (n + 1 < dstsz)
+			if (n + 1 < dstsz) {
 				dst[n] = *s;
+				w = n + 1;
+			}
 			n++;
 		}
 	}
+	/* End after the last byte written: an escape that did not fit
+	 * leaves no half of itself, nor stale bytes, in dst. */
 	if (dstsz > 0)
-		dst[n < dstsz ? n : dstsz - 1] = '\0';
+		dst[w] = '\0';
 	return n;
 }
 

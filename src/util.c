@@ -67,6 +67,9 @@ addr_parse(const char *spec, int defport, struct sockaddr_storage *ss,
 		strcpy(host, spec);
 	}
 	if (portstr != NULL) {
+		/* strtol() would take " 5", "+5" and "-0". */
+		if (*portstr < '0' || *portstr > '9')
+			return -1;
 		errno = 0;
 		port = strtol(portstr, &end, 10);
 		if (end == portstr || *end != '\0' || errno != 0 || port < 0 ||
@@ -198,7 +201,8 @@ time_parse_iso(const char *s, uint64_t *ms)
 	if (*p != 'Z' || p[1] != '\0')
 		return -1;
 	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 ||
+	    tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 ||
 	    tm.tm_sec > 60 || tm.tm_year < 1970)
 		return -1;
 	tm.tm_year -= 1900;
@@ -209,19 +213,18 @@ time_parse_iso(const char *s, uint64_t *ms)
 	return 0;
 }
 
-/* Length in bytes of the UTF-8 sequence that starts with byte c. */
-static size_t
-utf8_seqlen(unsigned char c)
+/*
+ * The character after the one at s (not at the NUL): one byte and the
+ * continuation bytes after it.  Never steps over the terminator, even
+ * when a sequence is cut short.
+ */
+static const char *
+utf8_next(const char *s)
 {
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xE0) == 0xC0)
-		return 2;
-	if ((c & 0xF0) == 0xE0)
-		return 3;
-	if ((c & 0xF8) == 0xF0)
-		return 4;
-	return 1;
+	s++;
+	while (((unsigned char)*s & 0xC0) == 0x80)
+		s++;
+	return s;
 }
 
 /*
@@ -242,7 +245,7 @@ mask_match(const char *mask, const char *s)
 		}
 		if (*mask == '?') {
 			mask++;
-			s += utf8_seqlen(*s);
+			s = utf8_next(s);
 			continue;
 		}
 		if (*mask == *s) {
@@ -253,7 +256,7 @@ mask_match(const char *mask, const char *s)
 		if (star == NULL)
 			return 0;
 		mask = star;
-		ss += utf8_seqlen(*ss);
+		ss = utf8_next(ss);
 		s = ss;
 	}
 	while (*mask == '*')
