@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "account.h"
 #include "casemap.h"
 #include "channel.h"
 #include "client.h"
@@ -145,10 +146,46 @@ client_register(struct client *c, struct session *s)
 		srv.max_clients = srv.nclients;
 	if (c->umodes & UMODE_INVISIBLE)
 		srv.ninvisible++;
+	if (c->umodes & UMODE_OPER)
+		srv.nopers++;
 	if (s->certfp != NULL && c->certfp == NULL)
 		c->certfp = xstrdup(s->certfp);
 	irc_welcome(c);
 	monitor_signon(c);
+	irc_acct_check_nick(c);
+}
+
+/*
+ * s has registered as one more session of the user c (one account on
+ * several devices).  It learns who it is and where it is: the welcome
+ * burst, then a JOIN, the topic and the names of every channel c is in.
+ */
+void
+client_attach(struct client *c, struct session *s)
+{
+	struct membership	*m;
+	uint32_t		 i;
+
+	c->cur = s;
+	irc_welcome(c);
+	for (i = 0; i < c->nchans; i++) {
+		m = c->chans[i];
+		if (session_has_cap(s, CAP_EXTENDED_JOIN))
+			session_sendf(s, ":%s JOIN %s %s :%s",
+			    client_prefix(c), m->chan->name,
+			    c->account != NULL ? c->account : "*",
+			    c->realname);
+		else
+			session_sendf(s, ":%s JOIN %s", client_prefix(c),
+			    m->chan->name);
+		irc_send_topic(c, m->chan, 0);
+		if (!session_has_cap(s, CAP_NO_IMPLICIT_NAMES))
+			irc_names(c, m->chan);
+	}
+	if (c->away != NULL)
+		reply_num(c, RPL_NOWAWAY);
+	log_info("%s: another session (%zu in all)", c->nick,
+	    (size_t)c->nsessions);
 }
 
 /*
@@ -174,7 +211,8 @@ client_detach(struct client *c, struct session *s, const char *reason)
 void
 client_quit(struct client *c, const char *reason)
 {
-	struct fanout	f;
+	struct fanout	 f;
+	struct account	*a;
 
 	if (c->flags & CLIENT_QUIT)
 		return;
@@ -195,6 +233,10 @@ client_quit(struct client *c, const char *reason)
 		TAILQ_REMOVE(&client_reg, c, entry);
 	}
 	c->flags |= CLIENT_QUIT;
+	irc_enforce_stop(c);
+	if (c->account != NULL && (a = account_find(c->account)) != NULL &&
+	    a->online == c)
+		a->online = NULL;
 	if (c->fold != NULL && dict_get(&srv.clients, c->fold) == c)
 		dict_del(&srv.clients, c->fold);
 	monitor_clear(c);

@@ -56,6 +56,8 @@ enum cap_id {
 	CAP_NO_IMPLICIT_NAMES,
 	CAP_STANDARD_REPLIES,
 	CAP_SASL,
+	CAP_ACCOUNT_REGISTRATION,
+	CAP_ACCOUNT_REQUIRED,
 	CAP_COUNT
 };
 #define CAPF(id)	(1ULL << (id))
@@ -83,6 +85,8 @@ struct client {
 	uint64_t		 signon;	/* wall seconds */
 	uint64_t		 idle_since;	/* wall seconds, last message */
 	uint64_t		 mark;		/* fan-out dedup epoch */
+	uint64_t		 enforce_ms;	/* rename unless logged in */
+	TAILQ_ENTRY(client)	 enforce_entry;
 	struct session_list	 sessions;
 	uint32_t		 nsessions;
 	struct session		*cur;		/* sending the command now */
@@ -93,6 +97,7 @@ TAILQ_HEAD(client_list, client);
 
 struct client	*client_new(struct session *);
 void		 client_register(struct client *, struct session *);
+void		 client_attach(struct client *, struct session *);
 void		 client_detach(struct client *, struct session *,
 		    const char *);
 void		 client_quit(struct client *, const char *);

@@ -25,6 +25,16 @@ static struct cmd cmd_table[] = {
 	{ .name = "PING",	.fn = cmd_ping,		.min = 1, .penalty = 1 },
 	{ .name = "PONG",	.fn = cmd_pong,		.min = 0, .penalty = 0 },
 	{ .name = "QUIT",	.fn = cmd_quit,		.min = 0, .penalty = 0 },
+	{ .name = "AUTHENTICATE", .fn = cmd_authenticate, .min = 1,
+	  .penalty = 1 },
+	{ .name = "REGISTER",	.fn = cmd_register,	.min = 3, .penalty = 2 },
+	{ .name = "VERIFY",	.fn = cmd_verify,	.min = 2, .penalty = 2 },
+
+	/* Accounts for clients without SASL or REGISTER. */
+	{ .name = "NICKSERV",	.fn = cmd_nickserv,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "NS",		.fn = cmd_nickserv,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
 
 	/* Channels. */
 	{ .name = "JOIN",	.fn = cmd_join,		.min = 1,

@@ -64,6 +64,16 @@ static const struct config_opt config_opts[] = {
 	  "client-only tags to drop, as CLIENTTAGDENY (default none)" },
 	{ "durability", OPT_STR, O(durability), 0, 0, 0, "normal|full",
 	  "fsync every commit batch with 'full' (default normal)" },
+	{ "registration", OPT_STR, O(registration), 0, 0, 1,
+	  "open|approval|closed",
+	  "who may make an account (default open; approval: an admin approves)" },
+	{ "login-required", OPT_INT, O(login_required), 0, 1, 1, "0|1",
+	  "1: only logged-in users may connect (default 0)" },
+	{ "enforce-delay", OPT_INT, O(enforce_delay), 0, 3600, 1, "SECONDS",
+	  "time to log in before a registered nick is taken back (default 30)" },
+	{ "password-cost", OPT_STR, O(password_cost), 0, 0, 0,
+	  "interactive|moderate|min",
+	  "Argon2id cost (default interactive; min is for tests only)" },
 	{ "max-sendq", OPT_SIZE, O(max_sendq), 4096, 1LL << 30, 1, "BYTES",
 	  "queued output per client before it is cut off (default 1M)" },
 	{ "recvq", OPT_SIZE, O(recvq), LINE_MAX + 2, 1LL << 24, 1, "BYTES",
@@ -105,6 +115,9 @@ config_init(struct config *cfg)
 	cfg->data_dir = xstrdup("./lanchat-data");
 	cfg->network = xstrdup("lanchat");
 	cfg->durability = xstrdup("normal");
+	cfg->registration = xstrdup("open");
+	cfg->password_cost = xstrdup("interactive");
+	cfg->enforce_delay = 30;
 	cfg->max_sendq = SENDQ_DEFAULT;
 	cfg->recvq = RECVQ_DEFAULT;
 	cfg->flood_burst = FLOOD_BURST_DEFAULT;
@@ -462,6 +475,16 @@ config_load(struct config *cfg, int argc, char **argv,
 	    strcmp(cfg->durability, "full") != 0)
 		config_err(errs, "durability: '%s' is not normal or full",
 		    cfg->durability);
+	if (strcmp(cfg->registration, "open") != 0 &&
+	    strcmp(cfg->registration, "approval") != 0 &&
+	    strcmp(cfg->registration, "closed") != 0)
+		config_err(errs, "registration: '%s' is not open, approval or "
+		    "closed", cfg->registration);
+	if (strcmp(cfg->password_cost, "interactive") != 0 &&
+	    strcmp(cfg->password_cost, "moderate") != 0 &&
+	    strcmp(cfg->password_cost, "min") != 0)
+		config_err(errs, "password-cost: '%s' is not interactive, "
+		    "moderate or min", cfg->password_cost);
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		config_err(errs, "tls-cert and tls-key go together");
 	return ret;

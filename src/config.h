@@ -32,6 +32,10 @@ struct config {
 	char		*password;
 	char		*client_tag_deny;
 	char		*durability;
+	char		*registration;
+	char		*password_cost;
+	long long	 login_required;
+	long long	 enforce_delay;
 	long long	 max_sendq;
 	long long	 recvq;
 	long long	 flood_burst;

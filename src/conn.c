@@ -212,7 +212,7 @@ conn_frame(struct conn *c, char *buf, size_t len)
 		if (ll > 0 && p[ll - 1] == '\r')
 			ll--;
 		r = session_line(c->session, p, ll);
-		if (r == CONN_LINE_THROTTLE)
+		if (r == CONN_LINE_THROTTLE || r == CONN_LINE_PAUSE)
 			return p - buf;
 		if (r == CONN_LINE_STOP)
 			return len;
@@ -684,8 +684,10 @@ conn_free(struct conn *c)
 {
 	struct line	*l;
 
-	if (c->session != NULL)
-		session_free(c->session);
+	if (c->session != NULL) {
+		c->session->conn = NULL;
+		session_unref(c->session);
+	}
 	while ((l = conn_queue_pop(c)) != NULL)
 		line_unref(l);
 	if (c->ops->free != NULL)

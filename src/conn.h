@@ -45,6 +45,7 @@ struct ipstat;
 #define CONN_LINE_OK		0
 #define CONN_LINE_THROTTLE	1	/* not now: keep it and retry later */
 #define CONN_LINE_STOP		(-1)	/* the conn is going away */
+#define CONN_LINE_PAUSE		2	/* keep it until conn_resume() */
 
 struct conn_ops {
 	const char	*name;

@@ -10,9 +10,12 @@
 #ifndef LANCHAT_IRC_H
 #define LANCHAT_IRC_H
 
+#include <stdint.h>
+
 struct channel;
 struct client;
 struct msg;
+struct session;
 
 /* irc_conn.c */
 int	cmd_pass(struct client *, struct msg *);
@@ -25,9 +28,27 @@ void	irc_welcome(struct client *);
 void	irc_isupport(struct client *);
 void	irc_lusers(struct client *);
 void	irc_motd(struct client *);
+void	irc_change_nick(struct client *, const char *, const char *);
+
+/* irc_acct.c */
+int	cmd_authenticate(struct client *, struct msg *);
+int	cmd_register(struct client *, struct msg *);
+int	cmd_verify(struct client *, struct msg *);
+int	cmd_nickserv(struct client *, struct msg *);
+void	irc_acct_init(void);
+void	irc_auth_free(struct session *);
+void	irc_acct_tick(uint64_t);
+void	irc_acct_check_nick(struct client *);
+void	irc_enforce_stop(struct client *);
+void	irc_acct_take_nick(struct client *);
+struct client *irc_acct_register(struct client *, struct session *);
+int	irc_acct_service_msg(struct client *, const char *, const char *);
+int	irc_acct_reserved(const char *);
+int	irc_acct_may_register(struct client *);
 
 /* irc_cap.c */
 int	cmd_cap(struct client *, struct msg *);
+void	irc_cap_configure(void);
 const char *irc_cap_name(int);
 
 /* irc_chan.c */
@@ -39,6 +60,7 @@ int	cmd_list(struct client *, struct msg *);
 int	cmd_kick(struct client *, struct msg *);
 int	cmd_invite(struct client *, struct msg *);
 void	irc_names(struct client *, struct channel *);
+void	irc_send_topic(struct client *, struct channel *, int);
 
 /* irc_msg.c */
 int	cmd_privmsg(struct client *, struct msg *);

@@ -38,7 +38,10 @@ static struct cap_def cap_defs[] = {
 	{ "message-tags",	CAP_MESSAGE_TAGS,	NULL, 1 },
 	{ "multi-prefix",	CAP_MULTI_PREFIX,	NULL, 1 },
 	{ "no-implicit-names",	CAP_NO_IMPLICIT_NAMES,	NULL, 1 },
-	{ "sasl",		CAP_SASL,		"PLAIN,EXTERNAL", 0 },
+	{ "sasl",		CAP_SASL,		"PLAIN,EXTERNAL", 1 },
+	{ "draft/account-registration", CAP_ACCOUNT_REGISTRATION,
+	  "before-connect,custom-account-name", 1 },
+	{ "draft/account-required", CAP_ACCOUNT_REQUIRED, NULL, 0 },
 	{ "server-time",	CAP_SERVER_TIME,	NULL, 1 },
 	{ "setname",		CAP_SETNAME,		NULL, 1 },
 	{ "standard-replies",	CAP_STANDARD_REPLIES,	NULL, 1 },
@@ -55,6 +58,21 @@ cap_lookup(const char *name)
 		if (cap_defs[i].offered && strcmp(cap_defs[i].name, name) == 0)
 			return &cap_defs[i];
 	return NULL;
+}
+
+/* Offer what the settings allow (at start and after SIGHUP). */
+void
+irc_cap_configure(void)
+{
+	size_t	i;
+
+	for (i = 0; i < NCAPS; i++) {
+		if (cap_defs[i].id == CAP_ACCOUNT_REQUIRED)
+			cap_defs[i].offered = srv.cfg.login_required != 0;
+		if (cap_defs[i].id == CAP_ACCOUNT_REGISTRATION)
+			cap_defs[i].offered = strcmp(srv.cfg.registration,
+			    "closed") != 0;
+	}
 }
 
 const char *
@@ -134,6 +152,9 @@ cap_req(struct client *c, const char *list)
 			continue;
 		neg = *tok == '-';
 		if ((d = cap_lookup(tok + neg)) == NULL)
+			goto nak;
+		/* Informational only: a client may not request it. */
+		if (d->id == CAP_ACCOUNT_REQUIRED)
 			goto nak;
 		if (neg)
 			del |= CAPF(d->id);

@@ -79,7 +79,8 @@ irc_names(struct client *c, struct channel *ch)
 	buf_free(&item);
 }
 
-static void
+/* RPL_TOPIC and RPL_TOPICWHOTIME for ch; RPL_NOTOPIC too if always. */
+void
 irc_send_topic(struct client *c, struct channel *ch, int always)
 {
 	if (ch->topic == NULL) {

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "account.h"
 #include "buf.h"
 #include "casemap.h"
 #include "channel.h"
@@ -52,8 +53,7 @@ cmd_nick(struct client *c, struct msg *m)
 	char		 fold[CASEMAP_FOLDSZ], why[160];
 	const char	*nick;
 	struct client	*o;
-	struct fanout	 f;
-	char		*oldnick, *oldfold;
+	struct account	*a;
 
 	if (m->nparams < 1 || m->params[0][0] == '\0') {
 		reply_num(c, ERR_NONICKNAMEGIVEN);
@@ -66,19 +66,50 @@ cmd_nick(struct client *c, struct msg *m)
 		reply_fail(c, "NICK", "ERRONEUS_NICKNAME", reply_param(nick), "%s", why);
 		return 0;
 	}
+	if (irc_acct_reserved(fold)) {
+		reply_num(c, ERR_ERRONEUSNICKNAME, reply_param(nick),
+		    "that nick is reserved for a service");
+		reply_fail(c, "NICK", "ERRONEUS_NICKNAME", reply_param(nick),
+		    "That nick is reserved for a service");
+		return 0;
+	}
 	if (c->nick != NULL && strcmp(c->nick, nick) == 0)
 		return 0;
 	o = dict_get(&srv.clients, fold);
 	if (o != NULL && o != c) {
-		reply_num(c, ERR_NICKNAMEINUSE, reply_param(nick));
-		return 0;
+		a = account_find_fold(fold);
+		/* The owner of a registered nick takes it back from whoever
+		 * holds it without being logged into it. */
+		if (a == NULL || c->account == NULL ||
+		    account_find(c->account) != a || (o->account != NULL &&
+		    account_find(o->account) == a) ||
+		    !(o->flags & CLIENT_REGISTERED)) {
+			reply_num(c, ERR_NICKNAMEINUSE, reply_param(nick));
+			return 0;
+		}
+		irc_acct_take_nick(o);
 	}
 	if (!(c->flags & CLIENT_REGISTERED)) {
 		client_set_nick(c, nick, fold);
 		session_try_register(c->cur);
 		return 0;
 	}
-	/* A registered client changes nick: everyone who can see it. */
+	irc_change_nick(c, nick, fold);
+	irc_acct_check_nick(c);
+	return 0;
+}
+
+/*
+ * The registered client c is now nick (fold): everyone who can see it
+ * learns so, WHOWAS remembers the old one, MONITOR watchers of both
+ * names hear about it.  The caller checked that nick is free.
+ */
+void
+irc_change_nick(struct client *c, const char *nick, const char *fold)
+{
+	struct fanout	 f;
+	char		*oldnick, *oldfold;
+
 	fanout_init(&f, c);
 	fanout_text(&f, 0, ":%s NICK :%s", client_prefix(c), nick);
 	fanout_neighbours(&f, c, 1, -1);
@@ -93,7 +124,6 @@ cmd_nick(struct client *c, struct msg *m)
 	}
 	free(oldnick);
 	free(oldfold);
-	return 0;
 }
 
 /* Keep a user name to [A-Za-z0-9._-], USERLEN bytes. */

@@ -159,6 +159,8 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 	struct fanout	 f;
 	struct line	*l;
 
+	if (kind == KIND_PRIVMSG && irc_acct_service_msg(c, target, text))
+		return;
 	if ((t = client_find(target)) == NULL) {
 		if (kind != KIND_NOTICE)
 			reply_num(c, ERR_NOSUCHNICK, reply_param(target));

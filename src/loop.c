@@ -16,10 +16,12 @@
 #include "config.h"
 #include "conn.h"
 #include "limits.h"
+#include "irc.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
 #include "server.h"
+#include "store.h"
 #include "util.h"
 
 static uv_check_t	loop_check;
@@ -59,6 +61,7 @@ loop_tick_cb(uv_timer_t *h)
 
 	(void)h;
 	session_tick(now);
+	irc_acct_tick(now);
 	conn_tick(now);
 	loop_turn_end();
 }
@@ -90,6 +93,9 @@ loop_stop_cb(uv_timer_t *h)
 	/* Whoever has not drained by now is cut; then our own handles
 	 * close and uv_run() returns. */
 	conn_close_all_now();
+	/* Everything queued for the disk is written before we go; the
+	 * store's wake-up handle closes with it. */
+	store_close();
 	uv_close((uv_handle_t *)&loop_check, NULL);
 	uv_close((uv_handle_t *)&loop_tick, NULL);
 	uv_close((uv_handle_t *)&loop_flood, NULL);
@@ -133,6 +139,7 @@ loop_signal_cb(uv_signal_t *h, int signum)
 			log_set_verbose(srv.cfg.verbose);
 			log_trace_flags = srv.cfg.trace != NULL ?
 			    log_trace_parse(srv.cfg.trace) : 0;
+			irc_cap_configure();
 			log_info("reloaded settings");
 		}
 		config_errors_free(&errs);

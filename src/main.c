@@ -3,7 +3,9 @@
  * loop.  Subcommands (backup, admin) work on the data directory without
  * starting the server.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,14 +15,17 @@
 
 #include <sodium.h>
 
+#include "account.h"
 #include "client.h"
 #include "cmd.h"
 #include "config.h"
 #include "conn.h"
+#include "irc.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
 #include "server.h"
+#include "store.h"
 #include "tls.h"
 #include "util.h"
 #include "whowas.h"
@@ -89,6 +94,36 @@ main_data_dir(char **cause)
 		}
 	}
 	return 0;
+}
+
+/*
+ * One server per data directory: hold an exclusive lock on DATA/lanchatd.pid
+ * (with our pid in it) for as long as we run.
+ */
+static int
+main_lock(char **cause)
+{
+	char	path[PATH_MAX], pid[32];
+	int	fd, n;
+
+	snprintf(path, sizeof path, "%s/lanchatd.pid", srv.cfg.data_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = read(fd, pid, sizeof pid - 1);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		xasprintf(cause, "another lanchatd (pid %s) uses %s",
+		    pid[0] != '\0' ? pid : "?", srv.cfg.data_dir);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || write(fd, pid, n) != n)
+		log_warn("%s", path);
+	return 0;	/* the descriptor stays open: it is the lock */
 }
 
 static int
@@ -184,10 +219,26 @@ main(int argc, char **argv)
 		fprintf(stderr, "lanchatd: data directory: %s\n", cause);
 		return 1;
 	}
+	if (main_lock(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		return 1;
+	}
 	loop_init();
 	server_init();
 	cmd_init();
 	server_load_motd();
+	if (store_open(srv.cfg.data_dir, strcmp(srv.cfg.durability, "full") ==
+	    0, &cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		return 1;
+	}
+	if (account_load(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		store_close();
+		return 1;
+	}
+	irc_acct_init();
+	irc_cap_configure();
 	if (main_tls_wanted() && tls_init(&cause) != 0) {
 		fprintf(stderr, "lanchatd: TLS: %s\n", cause);
 		return 1;
@@ -206,6 +257,8 @@ main(int argc, char **argv)
 	main_banner();
 	log_info("lanchatd %s started", LANCHAT_VERSION);
 	r = loop_run();
+	store_close();
+	account_unload();
 	log_info("stopped");
 	whowas_clear();
 	tls_cleanup();

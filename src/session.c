@@ -47,6 +47,7 @@ session_new(struct conn *conn)
 	s = xcalloc(1, sizeof *s);
 	s->id = session_next_id++;
 	s->conn = conn;
+	s->refs = 1;		/* the conn's */
 	s->conn_ms = s->last_ms = now_ms();
 	flood_init(&s->flood, srv.cfg.flood_burst, s->conn_ms);
 	TAILQ_INSERT_TAIL(&session_unreg, s, tq);
@@ -66,14 +67,49 @@ session_tq_list(struct session *s)
 	    &session_active;
 }
 
-/* Free a session.  Called from conn_free() only. */
-void
-session_free(struct session *s)
+/*
+ * Sessions are referenced by their conn and by work in flight for them
+ * (a password being checked): the memory stays until the last reference
+ * goes, while SESSION_QUIT tells the late worker that nobody listens.
+ */
+struct session *
+session_ref(struct session *s)
 {
+	s->refs++;
+	return s;
+}
+
+void
+session_unref(struct session *s)
+{
+	if (--s->refs > 0)
+		return;
 	if (!(s->flags & SESSION_QUIT))
 		session_quit(s, "Connection closed");
+	irc_auth_free(s);
 	free(s->certfp);
 	free(s);
+}
+
+/*
+ * Hold s's input: its next lines wait, in order, until session_resume()
+ * (a SASL exchange waiting for the password check must finish before a
+ * CAP END behind it is read).
+ */
+void
+session_pause(struct session *s)
+{
+	s->flags |= SESSION_PAUSED;
+}
+
+void
+session_resume(struct session *s)
+{
+	if (!(s->flags & SESSION_PAUSED))
+		return;
+	s->flags &= ~SESSION_PAUSED;
+	if (s->conn != NULL && !(s->flags & SESSION_QUIT))
+		conn_resume(s->conn);
 }
 
 int
@@ -117,7 +153,7 @@ session_sendf(struct session *s, const char *fmt, ...)
 void
 session_try_register(struct session *s)
 {
-	struct client	*c = s->client;
+	struct client	*c = s->client, *u;
 
 	if ((s->flags & SESSION_REGISTERED) || c->nick == NULL ||
 	    !(s->flags & SESSION_GOT_USER) || (s->flags & SESSION_CAP_NEG))
@@ -125,6 +161,10 @@ session_try_register(struct session *s)
 	if (srv.cfg.password != NULL && !(s->flags & SESSION_PASS_OK)) {
 		reply_num(c, ERR_PASSWDMISMATCH);
 		conn_kill(s->conn, "Bad password", 0);
+		return;
+	}
+	if (!irc_acct_may_register(c)) {
+		conn_kill(s->conn, "Login required", 0);
 		return;
 	}
 	TAILQ_REMOVE(&session_unreg, s, tq);
@@ -138,7 +178,11 @@ session_try_register(struct session *s)
 		s->certfp = xstrdup(tls_peer_fingerprint(s->conn));
 	log_debug("conn %llu: registered as %s", (unsigned long long)
 	    s->conn->id, client_prefix(c));
-	client_register(c, s);
+	/* Logged in to an account already online: s joins that user. */
+	if ((u = irc_acct_register(c, s)) != c)
+		client_attach(u, s);
+	else
+		client_register(c, s);
 }
 
 /* s sent a line: it is alive.  Keep the timeout lists in order. */
@@ -252,6 +296,8 @@ session_line(struct session *s, char *line, size_t len)
 
 	if (s->flags & SESSION_QUIT)
 		return CONN_LINE_STOP;
+	if (s->flags & SESSION_PAUSED)
+		return CONN_LINE_PAUSE;
 	if (!session_bucket_ok(s, now)) {
 		conn_throttle(s->conn);
 		return CONN_LINE_THROTTLE;

@@ -34,6 +34,7 @@ struct rctx;
 #define SESSION_GOT_PASS	0x0010
 #define SESSION_PINGED		0x0020
 #define SESSION_QUIT		0x0040
+#define SESSION_PAUSED		0x0080	/* input waits for an answer */
 
 struct session {
 	uint64_t		 id;
@@ -51,12 +52,16 @@ struct session {
 	struct rctx		*rctx;		/* labeled response open */
 	char			*certfp;	/* TLS client certificate */
 	void			*auth;		/* SASL in progress */
+	uint32_t		 refs;
 };
 
 TAILQ_HEAD(session_list, session);
 
 struct session	*session_new(struct conn *);
-void		 session_free(struct session *);
+struct session	*session_ref(struct session *);
+void		 session_unref(struct session *);
+void		 session_pause(struct session *);
+void		 session_resume(struct session *);
 int		 session_line(struct session *, char *, size_t);
 void		 session_quit(struct session *, const char *);
 void		 session_send(struct session *, struct line *);

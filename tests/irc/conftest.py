@@ -296,7 +296,8 @@ class Server:
     def args(self):
         a = [LANCHATD, "--data", self.data,
              "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0",
-             "--http-listen", "none", "--name", "test.lanchat"]
+             "--http-listen", "none", "--name", "test.lanchat",
+             "--password-cost", "min"]
         return a + self.extra_args
 
     def start(self):

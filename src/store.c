@@ -1,0 +1,794 @@
+/*
+ * The store's machinery: opening and checking the database, numbered
+ * migrations, the writer thread with its bounded queue and group commit,
+ * the read-only connection pool, and online backup.  See store.h.
+ *
+ * Threads: the writer thread owns st.wdb; reader connections are lent
+ * out under st.rmu to libuv thread-pool workers.  The queues are guarded
+ * by st.mu; the loop learns about finished batches through st.async.
+ * Nothing here ever makes the loop wait for the disk.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/*
+ * The schema, one migration per entry; entry N moves the database from
+ * version N to N + 1 (PRAGMA user_version).  Never edit an entry that
+ * has shipped: add one.
+ */
+static const char *const store_migrations[] = {
+	/* 0 -> 1: everything the first release keeps. */
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
+	");"
+	"CREATE TABLE accounts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  fold TEXT NOT NULL UNIQUE,"
+	"  password TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  flags INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE certfps ("
+	"  fp TEXT PRIMARY KEY,"
+	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE"
+	");"
+	"CREATE TABLE channels ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  fold TEXT NOT NULL UNIQUE,"
+	"  founder INTEGER REFERENCES accounts(id) ON DELETE SET NULL,"
+	"  created INTEGER NOT NULL,"
+	"  topic TEXT,"
+	"  topic_setter TEXT,"
+	"  topic_time INTEGER NOT NULL DEFAULT 0,"
+	"  modes INTEGER NOT NULL DEFAULT 0,"
+	"  chankey TEXT,"
+	"  lim INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE channel_access ("
+	"  channel INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,"
+	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  modes INTEGER NOT NULL,"
+	"  PRIMARY KEY (channel, account)"
+	");"
+	"CREATE TABLE channel_lists ("
+	"  channel INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,"
+	"  mode TEXT NOT NULL,"
+	"  mask TEXT NOT NULL,"
+	"  setter TEXT NOT NULL,"
+	"  set_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (channel, mode, mask)"
+	");"
+	"CREATE TABLE history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  target TEXT NOT NULL,"		/* folded channel, or '' for DMs */
+	"  dm_lo TEXT,"				/* the two sides of a DM, */
+	"  dm_hi TEXT,"				/* sorted (see store_history.c) */
+	"  time INTEGER NOT NULL,"		/* ms since the epoch */
+	"  kind INTEGER NOT NULL,"
+	"  sender TEXT NOT NULL,"		/* nick!user@host */
+	"  account TEXT,"			/* the sender's account */
+	"  tname TEXT NOT NULL,"		/* target as shown */
+	"  tags TEXT,"				/* client-only tags, escaped */
+	"  body TEXT,"
+	"  extra TEXT,"
+	"  flags INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX history_target ON history(target, id) WHERE target <> '';"
+	"CREATE INDEX history_dm_lo ON history(dm_lo, dm_hi, id) "
+	"  WHERE target = '';"
+	"CREATE INDEX history_dm_hi ON history(dm_hi, dm_lo, id) "
+	"  WHERE target = '';"
+	"CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history', "
+	"  content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+	"CREATE TABLE read_markers ("
+	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  target TEXT NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  PRIMARY KEY (account, target)"
+	");",
+};
+#define STORE_VERSION	((int)(sizeof store_migrations / \
+			    sizeof store_migrations[0]))
+
+static struct {
+	char			*path;
+	int			 full;
+	sqlite3			*wdb;
+	pthread_t		 thread;
+	int			 running;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct store_job	*qhead, **qtail;
+	size_t			 qlen;
+	struct store_job	*dhead, **dtail;
+	int			 stop;
+	uv_async_t		 async;
+	int			 async_open;
+	pthread_mutex_t		 rmu;
+	sqlite3			*readers[STORE_READERS];
+	int			 rfree[STORE_READERS];
+	char			 prefix[16];
+	void			(*resume)(void);
+	int			(*idle_work)(sqlite3 *);
+	int			 fatal;
+} st = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.cv = PTHREAD_COND_INITIALIZER,
+	.rmu = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/* A sentence for an SQLite result code, for users and logs. */
+const char *
+store_strerror(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		return "the server's disk is full";
+	case SQLITE_IOERR:
+		return "the server's disk reported an I/O error";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "the database is busy";
+	case SQLITE_READONLY:
+		return "the database is read-only";
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return "the database is damaged";
+	case SQLITE_CONSTRAINT:
+		return "it already exists";
+	case SQLITE_NOMEM:
+		return "the server is out of memory";
+	case SQLITE_CANTOPEN:
+		return "the database cannot be opened";
+	case SQLITE_ABORT:
+		return "the server is shutting down";
+	}
+	return sqlite3_errstr(rc);
+}
+
+/* Failures that go away by themselves (space freed, disk back). */
+int
+store_is_temporary(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_ABORT:
+		return 1;
+	}
+	return 0;
+}
+
+/* The random tag of this database, the first part of stored msgids. */
+const char *
+store_msgid_prefix(void)
+{
+	return st.prefix;
+}
+
+static int
+store_exec(sqlite3 *db, const char *sql, char **cause)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK && cause != NULL)
+		xasprintf(cause, "%s", err != NULL ? err : sqlite3_errstr(rc));
+	sqlite3_free(err);
+	return rc;
+}
+
+static int
+store_pragmas(sqlite3 *db, int writer, char **cause)
+{
+	char	sql[256];
+
+	sqlite3_busy_timeout(db, 5000);
+	snprintf(sql, sizeof sql, "PRAGMA foreign_keys=ON;"
+	    "PRAGMA synchronous=%s;%s", st.full ? "FULL" : "NORMAL",
+	    writer ? "PRAGMA journal_size_limit=67108864;" : "");
+	return store_exec(db, sql, cause);
+}
+
+static int
+store_user_version(sqlite3 *db)
+{
+	sqlite3_stmt	*s;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * Bring the schema up to STORE_VERSION, one migration per transaction:
+ * a crash in the middle leaves the previous version intact.
+ */
+static int
+store_migrate(sqlite3 *db, char **cause)
+{
+	int	 v, rc;
+	char	 sql[64], *err = NULL;
+
+	if ((v = store_user_version(db)) < 0) {
+		xasprintf(cause, "cannot read the schema version: %s",
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	if (v > STORE_VERSION) {
+		xasprintf(cause, "the database was written by a newer lanchat "
+		    "(schema %d; this lanchatd knows up to %d); run a newer "
+		    "lanchatd, or restore a backup made by this version", v,
+		    STORE_VERSION);
+		return -1;
+	}
+	for (; v < STORE_VERSION; v++) {
+		if (store_exec(db, "BEGIN IMMEDIATE", &err) != SQLITE_OK)
+			goto fail;
+		if ((rc = store_exec(db, store_migrations[v], &err)) !=
+		    SQLITE_OK) {
+			store_exec(db, "ROLLBACK", NULL);
+			goto fail;
+		}
+		snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v + 1);
+		if (store_exec(db, sql, &err) != SQLITE_OK ||
+		    store_exec(db, "COMMIT", &err) != SQLITE_OK) {
+			store_exec(db, "ROLLBACK", NULL);
+			goto fail;
+		}
+		log_info("store: migrated the database to schema %d", v + 1);
+	}
+	return 0;
+fail:
+	xasprintf(cause, "migration to schema %d failed: %s", v + 1,
+	    err != NULL ? err : "unknown error");
+	free(err);
+	return -1;
+}
+
+static int
+store_check(sqlite3 *db, char **cause)
+{
+	sqlite3_stmt	*s;
+	const char	*r;
+	int		 rc, ok = 0;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		xasprintf(cause, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r = (const char *)sqlite3_column_text(s, 0);
+		ok = r != NULL && strcmp(r, "ok") == 0;
+		if (!ok)
+			xasprintf(cause, "the integrity check failed: %s",
+			    r != NULL ? r : "?");
+	} else
+		xasprintf(cause, "the integrity check failed: %s",
+		    sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	return ok ? 0 : -1;
+}
+
+/* Read (or make, on a new database) the random msgid tag. */
+static int
+store_load_prefix(sqlite3 *db, char **cause)
+{
+	sqlite3_stmt	*s;
+	unsigned char	 rnd[4];
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE "
+	    "key = 'msgid_prefix'", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		strlcpy_u(st.prefix, (const char *)sqlite3_column_text(s, 0),
+		    sizeof st.prefix);
+	sqlite3_finalize(s);
+	if (st.prefix[0] != '\0')
+		return 0;
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(st.prefix, sizeof st.prefix, rnd, sizeof rnd);
+	rc = sqlite3_prepare_v2(db, "INSERT INTO meta(key, value) VALUES "
+	    "('msgid_prefix', ?)", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, st.prefix, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+fail:
+	xasprintf(cause, "%s", sqlite3_errmsg(db));
+	return -1;
+}
+
+/*
+ * Run a batch as one transaction, each job in a savepoint.  A job that
+ * fails alone (a constraint) is rolled back alone.  If SQLite rolled the
+ * whole transaction back (disk full, I/O error), every job of the batch
+ * has failed: none of them is committed, and all are told so.
+ */
+static void
+store_run_batch(struct store_job *batch)
+{
+	struct store_job	*j;
+	int			 rc, jrc;
+
+	rc = sqlite3_exec(st.wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK) {
+		for (j = batch; j != NULL; j = j->next) {
+			sqlite3_exec(st.wdb, "SAVEPOINT j", NULL, NULL, NULL);
+			jrc = j->run(st.wdb, j);
+			j->status = jrc == SQLITE_DONE || jrc == SQLITE_ROW ?
+			    SQLITE_OK : jrc;
+			if (sqlite3_get_autocommit(st.wdb)) {
+				/* The transaction is gone. */
+				rc = j->status != SQLITE_OK ? j->status :
+				    SQLITE_ABORT;
+				break;
+			}
+			if (j->status != SQLITE_OK)
+				sqlite3_exec(st.wdb, "ROLLBACK TO j", NULL,
+				    NULL, NULL);
+			sqlite3_exec(st.wdb, "RELEASE j", NULL, NULL, NULL);
+		}
+		if (rc == SQLITE_OK) {
+			rc = sqlite3_exec(st.wdb, "COMMIT", NULL, NULL, NULL);
+			if (rc != SQLITE_OK && !sqlite3_get_autocommit(st.wdb))
+				sqlite3_exec(st.wdb, "ROLLBACK", NULL, NULL,
+				    NULL);
+		}
+	}
+	if (rc != SQLITE_OK) {
+		log_warnx("store: commit failed: %s (%s)",
+		    sqlite3_errmsg(st.wdb), store_strerror(rc));
+		for (j = batch; j != NULL; j = j->next)
+			j->status = rc;
+		if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) ==
+		    SQLITE_NOTADB)
+			st.fatal = 1;
+	}
+}
+
+static void *
+store_writer(void *arg)
+{
+	struct store_job	*batch, **tail, *j;
+	size_t			 n;
+	int			 more;
+
+	(void)arg;
+	pthread_mutex_lock(&st.mu);
+	for (;;) {
+		while (st.qhead == NULL && !st.stop) {
+			if (st.idle_work != NULL) {
+				/* Background work (search indexing) only
+				 * while nobody waits. */
+				pthread_mutex_unlock(&st.mu);
+				more = st.idle_work(st.wdb);
+				pthread_mutex_lock(&st.mu);
+				if (more)
+					continue;
+			}
+			pthread_cond_wait(&st.cv, &st.mu);
+		}
+		if (st.qhead == NULL && st.stop)
+			break;
+		batch = st.qhead;
+		tail = &batch;
+		for (n = 0; *tail != NULL && n < STORE_BATCH_MAX; n++)
+			tail = &(*tail)->next;
+		st.qhead = *tail;
+		if (st.qhead == NULL)
+			st.qtail = &st.qhead;
+		*tail = NULL;
+		st.qlen -= n;
+		pthread_mutex_unlock(&st.mu);
+
+		store_run_batch(batch);
+
+		pthread_mutex_lock(&st.mu);
+		for (j = batch; j->next != NULL; j = j->next)
+			;
+		*st.dtail = batch;
+		st.dtail = &j->next;
+		pthread_mutex_unlock(&st.mu);
+		uv_async_send(&st.async);
+		pthread_mutex_lock(&st.mu);
+	}
+	pthread_mutex_unlock(&st.mu);
+	return NULL;
+}
+
+/* On the loop: run done() for every finished job, in order. */
+static void
+store_async_cb(uv_async_t *h)
+{
+	struct store_job	*j, *next;
+	int			 was_busy;
+
+	(void)h;
+	pthread_mutex_lock(&st.mu);
+	j = st.dhead;
+	st.dhead = NULL;
+	st.dtail = &st.dhead;
+	was_busy = st.qlen >= STORE_QUEUE_HIGH / 2;
+	pthread_mutex_unlock(&st.mu);
+	for (; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		j->done(j);
+	}
+	if (st.fatal) {
+		log_warnx("store: the database is damaged; stopping so that "
+		    "nothing more is lost.  Restore it from a backup.");
+		exit(3);
+	}
+	if (!was_busy && st.resume != NULL)
+		st.resume();
+}
+
+/* Called on the loop when the queue has room again. */
+void
+store_set_resume(void (*fn)(void))
+{
+	st.resume = fn;
+}
+
+/* Work the writer does while idle; fn returns 1 if there is more. */
+void
+store_set_idle_work(int (*fn)(sqlite3 *))
+{
+	st.idle_work = fn;
+}
+
+static int
+store_open_conn(const char *path, int flags, sqlite3 **dbp, char **cause)
+{
+	int	rc;
+
+	rc = sqlite3_open_v2(path, dbp, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", path, *dbp != NULL ?
+		    sqlite3_errmsg(*dbp) : sqlite3_errstr(rc));
+		sqlite3_close(*dbp);
+		*dbp = NULL;
+		return -1;
+	}
+	sqlite3_extended_result_codes(*dbp, 1);
+	return 0;
+}
+
+/*
+ * Open DATA/lanchat.db: check it, migrate it, start the writer thread
+ * and open the readers.  A damaged database or one from a newer version
+ * is an error with a message; nothing is ever replaced or recreated.
+ * Returns 0, or -1 with *cause.
+ */
+int
+store_open(const char *datadir, int full, char **cause)
+{
+	char	 path[PATH_MAX], *why = NULL;
+	int	 i, rc;
+
+	snprintf(path, sizeof path, "%s/lanchat.db", datadir);
+	st.path = xstrdup(path);
+	st.full = full;
+	st.qtail = &st.qhead;
+	st.dtail = &st.dhead;
+	if (store_open_conn(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    &st.wdb, cause) != 0)
+		return -1;
+	rc = store_exec(st.wdb, "PRAGMA journal_mode=WAL", &why);
+	if (rc != SQLITE_OK)
+		goto bad;
+	if (store_pragmas(st.wdb, 1, &why) != SQLITE_OK)
+		goto bad;
+	if (store_check(st.wdb, &why) != 0)
+		goto bad;
+	if (store_migrate(st.wdb, &why) != 0)
+		goto bad;
+	if (store_load_prefix(st.wdb, &why) != 0)
+		goto bad;
+	for (i = 0; i < STORE_READERS; i++) {
+		if (store_open_conn(path, SQLITE_OPEN_READONLY,
+		    &st.readers[i], cause) != 0)
+			return -1;
+		store_pragmas(st.readers[i], 0, NULL);
+		st.rfree[i] = 1;
+	}
+	if (uv_async_init(uv_default_loop(), &st.async, store_async_cb) != 0) {
+		xasprintf(cause, "uv_async_init failed");
+		return -1;
+	}
+	st.async_open = 1;
+	if (pthread_create(&st.thread, NULL, store_writer, NULL) != 0) {
+		xasprintf(cause, "cannot start the writer thread: %s",
+		    strerror(errno));
+		return -1;
+	}
+	st.running = 1;
+	return 0;
+bad:
+	xasprintf(cause, "%s: %s.  The file is left as it is; if it is "
+	    "damaged, stop here and restore a backup (lanchatd --data DIR "
+	    "backup FILE makes one while the server runs)", path,
+	    why != NULL ? why : sqlite3_errmsg(st.wdb));
+	free(why);
+	sqlite3_close(st.wdb);
+	st.wdb = NULL;
+	return -1;
+}
+
+/*
+ * Stop: let the writer finish everything queued, run the last done()
+ * callbacks, close every connection.  Called on the loop at shutdown.
+ */
+void
+store_close(void)
+{
+	int	i;
+
+	if (st.running) {
+		pthread_mutex_lock(&st.mu);
+		st.stop = 1;
+		pthread_cond_signal(&st.cv);
+		pthread_mutex_unlock(&st.mu);
+		pthread_join(st.thread, NULL);
+		st.running = 0;
+		store_async_cb(&st.async);
+	}
+	if (st.async_open) {
+		uv_close((uv_handle_t *)&st.async, NULL);
+		st.async_open = 0;
+	}
+	for (i = 0; i < STORE_READERS; i++) {
+		sqlite3_close(st.readers[i]);
+		st.readers[i] = NULL;
+	}
+	if (st.wdb != NULL) {
+		/* A clean close checkpoints and removes the WAL. */
+		sqlite3_close(st.wdb);
+		st.wdb = NULL;
+	}
+	free(st.path);
+	st.path = NULL;
+}
+
+/*
+ * Queue a job for the writer.  Returns 0, or -1 when the queue is full
+ * (the caller tells the user to try again; store_busy() lets callers
+ * hold back before that happens).
+ */
+int
+store_submit(struct store_job *j)
+{
+	pthread_mutex_lock(&st.mu);
+	if (st.qlen >= STORE_QUEUE_MAX || !st.running || st.stop) {
+		pthread_mutex_unlock(&st.mu);
+		return -1;
+	}
+	j->next = NULL;
+	j->status = SQLITE_OK;
+	*st.qtail = j;
+	st.qtail = &j->next;
+	st.qlen++;
+	pthread_cond_signal(&st.cv);
+	pthread_mutex_unlock(&st.mu);
+	return 0;
+}
+
+/* Is the writer behind far enough that senders should wait? */
+int
+store_busy(void)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&st.mu);
+	n = st.qlen;
+	pthread_mutex_unlock(&st.mu);
+	return n >= STORE_QUEUE_HIGH;
+}
+
+size_t
+store_queued(void)
+{
+	size_t	n;
+
+	pthread_mutex_lock(&st.mu);
+	n = st.qlen;
+	pthread_mutex_unlock(&st.mu);
+	return n;
+}
+
+struct store_read_req {
+	uv_work_t		 work;
+	store_read_fn		 fn;
+	store_read_done_fn	 done;
+	void			*arg;
+	int			 rc;
+};
+
+static sqlite3 *
+store_reader_get(int *idx)
+{
+	int	i;
+
+	pthread_mutex_lock(&st.rmu);
+	for (i = 0; i < STORE_READERS; i++) {
+		if (st.rfree[i]) {
+			st.rfree[i] = 0;
+			pthread_mutex_unlock(&st.rmu);
+			*idx = i;
+			return st.readers[i];
+		}
+	}
+	pthread_mutex_unlock(&st.rmu);
+	return NULL;
+}
+
+static void
+store_reader_put(int idx)
+{
+	pthread_mutex_lock(&st.rmu);
+	st.rfree[idx] = 1;
+	pthread_mutex_unlock(&st.rmu);
+}
+
+static void
+store_read_work(uv_work_t *w)
+{
+	struct store_read_req	*r = w->data;
+	sqlite3			*db;
+	int			 idx;
+
+	/* The pool has as many threads as we have readers (libuv's default
+	 * is 4), but Argon2 jobs share it, so a reader is always free. */
+	if ((db = store_reader_get(&idx)) == NULL) {
+		r->rc = SQLITE_BUSY;
+		return;
+	}
+	r->rc = r->fn(db, r->arg);
+	store_reader_put(idx);
+}
+
+static void
+store_read_after(uv_work_t *w, int status)
+{
+	struct store_read_req	*r = w->data;
+
+	r->done(r->arg, status == 0 ? r->rc : SQLITE_ABORT);
+	free(r);
+}
+
+/*
+ * Run fn(db, arg) on a read-only connection off the loop; then done(arg,
+ * rc) on the loop.  Returns 0 or -1.
+ */
+int
+store_read(store_read_fn fn, store_read_done_fn done, void *arg)
+{
+	struct store_read_req	*r;
+
+	r = xcalloc(1, sizeof *r);
+	r->fn = fn;
+	r->done = done;
+	r->arg = arg;
+	r->work.data = r;
+	if (uv_queue_work(uv_default_loop(), &r->work, store_read_work,
+	    store_read_after) != 0) {
+		free(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* The same, on the calling thread (start-up, tools).  Returns fn's rc. */
+int
+store_read_sync(store_read_fn fn, void *arg)
+{
+	sqlite3	*db;
+	int	 idx, rc;
+
+	if ((db = store_reader_get(&idx)) == NULL)
+		return SQLITE_BUSY;
+	rc = fn(db, arg);
+	store_reader_put(idx);
+	return rc;
+}
+
+/*
+ * lanchatd --data DIR backup FILE: a consistent copy of the live
+ * database with SQLite's online backup API, whether or not the server
+ * runs.  FILE must not exist.  Returns 0, or -1 with *cause.
+ */
+int
+store_backup(const char *datadir, const char *dest, char **cause)
+{
+	char		 path[PATH_MAX], tmp[PATH_MAX];
+	sqlite3		*src = NULL, *dst = NULL;
+	sqlite3_backup	*b;
+	int		 rc;
+	struct stat	 sb;
+
+	snprintf(path, sizeof path, "%s/lanchat.db", datadir);
+	if (stat(path, &sb) != 0) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (access(dest, F_OK) == 0) {
+		xasprintf(cause, "%s exists; give a new file name", dest);
+		return -1;
+	}
+	snprintf(tmp, sizeof tmp, "%s.partial", dest);
+	unlink(tmp);
+	if (store_open_conn(path, SQLITE_OPEN_READONLY, &src, cause) != 0)
+		return -1;
+	sqlite3_busy_timeout(src, 10000);
+	if (store_open_conn(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    &dst, cause) != 0) {
+		sqlite3_close(src);
+		return -1;
+	}
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL) {
+		xasprintf(cause, "%s", sqlite3_errmsg(dst));
+		goto fail;
+	}
+	/* One step copies every page inside one read transaction: the copy
+	 * is the database as of one commit, whatever the writer does. */
+	do {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		xasprintf(cause, "backup failed: %s", sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (store_check(dst, cause) != 0)
+		goto fail;
+	sqlite3_close(dst);
+	sqlite3_close(src);
+	if (rename(tmp, dest) != 0) {
+		xasprintf(cause, "%s: %s", dest, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+fail:
+	sqlite3_close(dst);
+	sqlite3_close(src);
+	unlink(tmp);
+	return -1;
+}
