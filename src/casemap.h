@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "limits.h"
+
 /* The CASEMAPPING token.  rfc8265 (PRECIS) is what other Unicode-aware
  * servers advertise for an NFKC-and-casefold comparison. */
 #define CASEMAP_NAME	"rfc8265"

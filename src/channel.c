@@ -57,10 +57,9 @@ channel_list_free(struct chanlist *l)
 	l->n = 0;
 }
 
-void
+static void
 channel_free(struct channel *ch)
 {
-	dict_del(&srv.channels, ch->fold);
 	channel_list_free(&ch->bans);
 	channel_list_free(&ch->excepts);
 	channel_list_free(&ch->invex);
@@ -112,7 +111,39 @@ channel_part(struct membership *m)
 	c->chans[m->uidx] = c->chans[--c->nchans];
 	c->chans[m->uidx]->uidx = m->uidx;
 	free(m);
-	if (ch->nmembers == 0)
+	if (ch->nmembers == 0 && !ch->registered)
+		channel_retire(ch);
+}
+
+/*
+ * Take ch out of srv.channels (it is empty and not registered).  Events
+ * still on their way to its former members hold references; the memory
+ * goes with the last one.  A new channel of the same name is a new
+ * struct, which those events never reach.
+ */
+void
+channel_retire(struct channel *ch)
+{
+	if (ch->dead)
+		return;
+	ch->dead = 1;
+	if (dict_get(&srv.channels, ch->fold) == ch)
+		dict_del(&srv.channels, ch->fold);
+	if (ch->refs == 0)
+		channel_free(ch);
+}
+
+struct channel *
+channel_ref(struct channel *ch)
+{
+	ch->refs++;
+	return ch;
+}
+
+void
+channel_unref(struct channel *ch)
+{
+	if (--ch->refs == 0 && ch->dead)
 		channel_free(ch);
 }
 

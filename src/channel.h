@@ -43,6 +43,7 @@ struct membership {
 	uint32_t	 cidx;		/* index in chan->members */
 	uint32_t	 uidx;		/* index in client->chans */
 	uint8_t		 modes;
+	uint64_t	 seq;		/* event order position at join */
 };
 
 struct channel {
@@ -58,11 +59,17 @@ struct channel {
 	struct chanlist		 bans, excepts, invex;
 	struct membership	**members;
 	uint32_t		 nmembers, cap;
+	uint32_t		 refs;		/* events still to deliver */
+	int			 dead;		/* out of srv.channels */
+	int			 registered;	/* kept when empty */
+	int64_t			 regid;		/* row in the channels table */
 };
 
 struct channel		*channel_find(const char *);
 struct channel		*channel_new(const char *, const char *);
-void			 channel_free(struct channel *);
+struct channel		*channel_ref(struct channel *);
+void			 channel_unref(struct channel *);
+void			 channel_retire(struct channel *);
 struct membership	*channel_join(struct channel *, struct client *);
 void			 channel_part(struct membership *);
 struct membership	*channel_member(const struct channel *,

@@ -17,6 +17,8 @@
 #include "channel.h"
 #include "client.h"
 #include "conn.h"
+#include "deliver.h"
+#include "history.h"
 #include "irc.h"
 #include "line.h"
 #include "log.h"
@@ -76,7 +78,10 @@ client_free(struct client *c)
 	free(c);
 }
 
-/* Free the clients that quit during this loop turn. */
+/*
+ * Free the clients that quit during this loop turn.  One that an event
+ * on its way still names waits for that event (client_unref).
+ */
 void
 client_reap(void)
 {
@@ -84,8 +89,25 @@ client_reap(void)
 
 	while ((c = TAILQ_FIRST(&client_dead)) != NULL) {
 		TAILQ_REMOVE(&client_dead, c, entry);
-		client_free(c);
+		if (c->refs > 0)
+			c->flags |= CLIENT_ZOMBIE;
+		else
+			client_free(c);
 	}
+}
+
+struct client *
+client_ref(struct client *c)
+{
+	c->refs++;
+	return c;
+}
+
+void
+client_unref(struct client *c)
+{
+	if (--c->refs == 0 && (c->flags & CLIENT_ZOMBIE))
+		client_free(c);
 }
 
 /* The session replies go to: the one sending a command, else the first. */
@@ -211,16 +233,19 @@ client_detach(struct client *c, struct session *s, const char *reason)
 void
 client_quit(struct client *c, const char *reason)
 {
-	struct fanout	 f;
+	struct event	*ev;
 	struct account	*a;
+	uint32_t	 i;
 
 	if (c->flags & CLIENT_QUIT)
 		return;
 	if (c->flags & CLIENT_REGISTERED) {
-		fanout_init(&f, c);
-		fanout_text(&f, 0, ":%s QUIT :%s", client_prefix(c), reason);
-		fanout_neighbours(&f, c, 0, -1);
-		fanout_done(&f);
+		ev = event_new(c, HIST_QUIT, AUD_CHANS);
+		event_capture_channels(ev, c);
+		event_text(ev, 0, ":%s QUIT :%s", client_prefix(c), reason);
+		for (i = 0; i < ev->nchans; i++)
+			irc_chan_row(ev, ev->chans[i])->body = xstrdup(reason);
+		event_submit(ev);
 		whowas_add(c);
 		while (c->nchans > 0)
 			channel_part(c->chans[c->nchans - 1]);

@@ -29,6 +29,7 @@ struct msg;
 
 #define CLIENT_REGISTERED	0x0001
 #define CLIENT_QUIT		0x0002	/* client_quit() has run */
+#define CLIENT_ZOMBIE		0x0004	/* quit, waiting for its last ref */
 
 #define UMODE_INVISIBLE		0x01	/* i */
 #define UMODE_BOT		0x02	/* B */
@@ -90,6 +91,7 @@ struct client {
 	struct session_list	 sessions;
 	uint32_t		 nsessions;
 	struct session		*cur;		/* sending the command now */
+	uint32_t		 refs;		/* events that name it */
 	TAILQ_ENTRY(client)	 entry;		/* registered, or dead */
 };
 
@@ -102,6 +104,8 @@ void		 client_detach(struct client *, struct session *,
 		    const char *);
 void		 client_quit(struct client *, const char *);
 void		 client_reap(void);
+struct client	*client_ref(struct client *);
+void		 client_unref(struct client *);
 struct client	*client_find(const char *);
 void		 client_send(struct client *, struct line *);
 void		 client_sendf(struct client *, const char *, ...)

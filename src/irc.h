@@ -16,6 +16,7 @@ struct channel;
 struct client;
 struct msg;
 struct session;
+struct event;
 
 /* irc_conn.c */
 int	cmd_pass(struct client *, struct msg *);
@@ -61,6 +62,7 @@ int	cmd_kick(struct client *, struct msg *);
 int	cmd_invite(struct client *, struct msg *);
 void	irc_names(struct client *, struct channel *);
 void	irc_send_topic(struct client *, struct channel *, int);
+struct hist_row *irc_chan_row(struct event *, struct channel *);
 
 /* irc_msg.c */
 int	cmd_privmsg(struct client *, struct msg *);

@@ -12,7 +12,10 @@
 #include "buf.h"
 #include "casemap.h"
 #include "channel.h"
+#include "chanreg.h"
 #include "client.h"
+#include "deliver.h"
+#include "history.h"
 #include "irc.h"
 #include "limits.h"
 #include "msg.h"
@@ -34,6 +37,19 @@ irc_count_list(const char *s)
 			n++;
 	return n;
 }
+
+/* The history row of a channel event (event-playback). */
+struct hist_row *
+irc_chan_row(struct event *ev, struct channel *ch)
+{
+	struct hist_row	*r = event_row(ev);
+
+	r->target = xstrdup(ch->fold);
+	r->tname = xstrdup(ch->name);
+	return r;
+}
+
+static void	irc_join_after(struct event *);
 
 /* Send NAMES for ch to c (353 lines, then 366). */
 void
@@ -117,8 +133,8 @@ irc_join_one(struct client *c, const char *name, const char *key)
 	char			 fold[CASEMAP_FOLDSZ], why[160];
 	struct channel		*ch;
 	struct membership	*m;
-	struct fanout		 f;
-	struct session		*s, *was;
+	struct event		*ev;
+	struct hist_row		*r;
 	int			 err, created = 0;
 
 	if (name[0] != '#') {
@@ -164,15 +180,36 @@ irc_join_one(struct client *c, const char *name, const char *key)
 		m->modes |= MEMBER_OP;	/* the first to join runs it */
 	client_del_invite(c, ch->fold);
 
-	fanout_init(&f, c);
-	f.alt_cap = CAP_EXTENDED_JOIN;
-	fanout_text(&f, 0, ":%s JOIN %s", client_prefix(c), ch->name);
-	fanout_text(&f, 1, ":%s JOIN %s %s :%s", client_prefix(c), ch->name,
+	ev = event_new(c, HIST_JOIN, AUD_SELF | AUD_CHANNEL);
+	m->seq = ev->seq;	/* it hears what comes after its JOIN */
+	event_set_channel(ev, ch);
+	ev->alt_cap = CAP_EXTENDED_JOIN;
+	event_text(ev, 0, ":%s JOIN %s", client_prefix(c), ch->name);
+	event_text(ev, 1, ":%s JOIN %s %s :%s", client_prefix(c), ch->name,
 	    c->account != NULL ? c->account : "*", c->realname);
-	fanout_send(&f, c);
-	fanout_channel(&f, ch, c, 0);
-	fanout_done(&f);
-	/* Members who are away: away-notify clients learn it on join. */
+	r = irc_chan_row(ev, ch);
+	r->body = xstrdup(c->realname);
+	r->extra = xstrdup(c->account != NULL ? c->account : "*");
+	ev->after = irc_join_after;
+	event_submit(ev);
+}
+
+/*
+ * After the JOIN went out: members with away-notify learn that the
+ * newcomer is away, and every session of the newcomer gets the topic and
+ * the member list, as its capabilities want them.
+ */
+static void
+irc_join_after(struct event *ev)
+{
+	struct client	*c = ev->from;
+	struct channel	*ch = ev->chan;
+	struct session	*s, *was;
+	struct fanout	 f;
+
+	if (c == NULL || (c->flags & CLIENT_QUIT) || ch->dead ||
+	    channel_member(ch, c) == NULL)
+		return;
 	if (c->away != NULL) {
 		fanout_init(&f, c);
 		f.need_cap = CAP_AWAY_NOTIFY;
@@ -180,8 +217,6 @@ irc_join_one(struct client *c, const char *name, const char *key)
 		fanout_channel(&f, ch, c, 0);
 		fanout_done(&f);
 	}
-	/* Every session of c is now in the channel: each gets the topic
-	 * and the member list, as its capabilities want them. */
 	was = c->cur;
 	TAILQ_FOREACH(s, &c->sessions, sib) {
 		c->cur = s;
@@ -196,19 +231,22 @@ irc_join_one(struct client *c, const char *name, const char *key)
 static void
 irc_part_one(struct client *c, struct membership *m, const char *reason)
 {
-	struct fanout	f;
+	struct event	*ev;
+	struct hist_row	*r;
 
-	fanout_init(&f, c);
+	ev = event_new(c, HIST_PART, AUD_SELF | AUD_CHANNEL);
+	event_set_channel(ev, m->chan);
 	if (reason != NULL)
-		fanout_text(&f, 0, ":%s PART %s :%s", client_prefix(c),
+		event_text(ev, 0, ":%s PART %s :%s", client_prefix(c),
 		    m->chan->name, reason);
 	else
-		fanout_text(&f, 0, ":%s PART %s", client_prefix(c),
+		event_text(ev, 0, ":%s PART %s", client_prefix(c),
 		    m->chan->name);
-	fanout_send(&f, c);
-	fanout_channel(&f, m->chan, c, 0);
-	fanout_done(&f);
+	r = irc_chan_row(ev, m->chan);
+	if (reason != NULL)
+		r->body = xstrdup(reason);
 	channel_part(m);
+	event_submit(ev);
 }
 
 int
@@ -283,7 +321,7 @@ cmd_topic(struct client *c, struct msg *m)
 {
 	struct channel		*ch;
 	struct membership	*mb;
-	struct fanout		 f;
+	struct event		*ev;
 	char			 topic[TOPICLEN * 4 + 1];
 
 	if ((ch = channel_find(m->params[0])) == NULL ||
@@ -312,12 +350,13 @@ cmd_topic(struct client *c, struct msg *m)
 	ch->topic = topic[0] != '\0' ? xstrdup(topic) : NULL;
 	ch->topic_setter = xstrdup(client_prefix(c));
 	ch->topic_time = time(NULL);
-	fanout_init(&f, c);
-	fanout_text(&f, 0, ":%s TOPIC %s :%s", client_prefix(c), ch->name,
+	ev = event_new(c, HIST_TOPIC, AUD_SELF | AUD_CHANNEL);
+	event_set_channel(ev, ch);
+	event_text(ev, 0, ":%s TOPIC %s :%s", client_prefix(c), ch->name,
 	    topic);
-	fanout_send(&f, c);
-	fanout_channel(&f, ch, c, 0);
-	fanout_done(&f);
+	irc_chan_row(ev, ch)->body = xstrdup(topic);
+	event_submit(ev);
+	chanreg_changed(ch);
 	return 0;
 }
 
@@ -471,7 +510,8 @@ cmd_kick(struct client *c, struct msg *m)
 	struct channel		*ch;
 	struct membership	*me, *them;
 	struct client		*t;
-	struct fanout		 f;
+	struct event		*ev;
+	struct hist_row		*r;
 	char			 nicks[LINE_MAX_BODY], *p, *nick;
 	char			 reason[KICKLEN * 4 + 1];
 	int			 last;
@@ -509,14 +549,17 @@ cmd_kick(struct client *c, struct msg *m)
 			reply_num(c, ERR_USERNOTINCHANNEL, t->nick, ch->name);
 			continue;
 		}
-		fanout_init(&f, c);
-		fanout_text(&f, 0, ":%s KICK %s %s :%s", client_prefix(c),
+		ev = event_new(c, HIST_KICK, AUD_SELF | AUD_CHANNEL | AUD_TO);
+		event_set_channel(ev, ch);
+		event_set_to(ev, t);
+		event_text(ev, 0, ":%s KICK %s %s :%s", client_prefix(c),
 		    ch->name, t->nick, reason);
-		fanout_send(&f, c);
-		fanout_channel(&f, ch, c, 0);
-		fanout_done(&f);
+		r = irc_chan_row(ev, ch);
+		r->extra = xstrdup(t->nick);
+		r->body = xstrdup(reason);
 		last = ch->nmembers == 1;
 		channel_part(them);
+		event_submit(ev);
 		/* A kick of oneself: the channel may be gone, and c is no
 		 * longer a member who could kick anyone else. */
 		if (last || t == c)

@@ -17,6 +17,8 @@
 #include "channel.h"
 #include "client.h"
 #include "conn.h"
+#include "deliver.h"
+#include "history.h"
 #include "irc.h"
 #include "limits.h"
 #include "monitor.h"
@@ -107,13 +109,16 @@ cmd_nick(struct client *c, struct msg *m)
 void
 irc_change_nick(struct client *c, const char *nick, const char *fold)
 {
-	struct fanout	 f;
+	struct event	*ev;
 	char		*oldnick, *oldfold;
+	uint32_t	 i;
 
-	fanout_init(&f, c);
-	fanout_text(&f, 0, ":%s NICK :%s", client_prefix(c), nick);
-	fanout_neighbours(&f, c, 1, -1);
-	fanout_done(&f);
+	ev = event_new(c, HIST_NICK, AUD_SELF | AUD_CHANS);
+	event_capture_channels(ev, c);
+	event_text(ev, 0, ":%s NICK :%s", client_prefix(c), nick);
+	for (i = 0; i < ev->nchans; i++)
+		irc_chan_row(ev, ev->chans[i])->body = xstrdup(nick);
+	event_submit(ev);
 	whowas_add(c);
 	oldnick = xstrdup(c->nick);
 	oldfold = xstrdup(c->fold);

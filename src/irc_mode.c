@@ -25,7 +25,10 @@
 #include "buf.h"
 #include "casemap.h"
 #include "channel.h"
+#include "chanreg.h"
 #include "client.h"
+#include "deliver.h"
+#include "history.h"
 #include "irc.h"
 #include "limits.h"
 #include "mode.h"
@@ -208,24 +211,28 @@ irc_mode_echo_init(struct irc_mode_echo *e, struct client *from,
 static void
 irc_mode_echo_flush(struct irc_mode_echo *e)
 {
-	struct fanout	f;
+	struct event	*ev;
 	const char	*last;
 
 	if (e->modes.len == 0)
 		return;
-	fanout_init(&f, e->from);
-	fanout_text(&f, 0, ":%s MODE %s %s", client_prefix(e->from),
-	    e->ch->name, e->modes.data);
+	ev = event_new(e->from, HIST_MODE, AUD_SELF | AUD_CHANNEL);
+	event_set_channel(ev, e->ch);
 	if (e->nargs > 0) {
 		/* Only the last parameter may be a trailing one; the checks
 		 * keep the others free of spaces and leading colons. */
 		last = e->args.data + e->last;
-		fanout_text(&f, 0, "%.*s%s%s", (int)e->last, e->args.data,
+		event_text(ev, 0, ":%s MODE %s %s%.*s%s%s",
+		    client_prefix(e->from), e->ch->name, e->modes.data,
+		    (int)e->last, e->args.data,
 		    msg_param_is_middle(last) ? "" : ":", last);
-	}
-	fanout_send(&f, e->from);
-	fanout_channel(&f, e->ch, NULL, 0);
-	fanout_done(&f);
+	} else
+		event_text(ev, 0, ":%s MODE %s %s", client_prefix(e->from),
+		    e->ch->name, e->modes.data);
+	irc_chan_row(ev, e->ch)->body = xstrdup(ev->text[0] +
+	    strlen(client_prefix(e->from)) + strlen(e->ch->name) + 8);
+	event_submit(ev);
+	chanreg_changed(e->ch);
 	buf_reset(&e->modes);
 	buf_reset(&e->args);
 	e->nargs = 0;

@@ -12,11 +12,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "account.h"
 #include "buf.h"
 #include "casemap.h"
 #include "channel.h"
 #include "client.h"
 #include "conn.h"
+#include "deliver.h"
+#include "history.h"
 #include "irc.h"
 #include "msg.h"
 #include "numeric.h"
@@ -24,6 +27,7 @@
 #include "server.h"
 #include "session.h"
 #include "util.h"
+#include "xmalloc.h"
 
 #define KIND_PRIVMSG	0
 #define KIND_NOTICE	1
@@ -103,12 +107,53 @@ irc_cannot_send(const struct client *c, const struct channel *ch)
 	return NULL;
 }
 
+/* Is a TAGMSG with these client-only tags worth keeping (a reply or a
+ * reaction is part of the conversation; typing is not)? */
+static int
+irc_tagmsg_kept(const char *ctags)
+{
+	return ctags != NULL && (strstr(ctags, "+draft/reply=") != NULL ||
+	    strstr(ctags, "+draft/react=") != NULL ||
+	    strstr(ctags, "+draft/unreact=") != NULL);
+}
+
+/* A DM side's key for c (see history.h). */
+static void
+irc_dm_key(const struct client *c, char *out, size_t outsz)
+{
+	char	af[CASEMAP_FOLDSZ];
+
+	if (c->account != NULL && casemap_fold(c->account, af, sizeof af) == 0)
+		history_dm_key(af, NULL, out, outsz);
+	else
+		history_dm_key(NULL, c->fold, out, outsz);
+}
+
+/* The history row of a message, kept with ev. */
+static void
+irc_message_row(struct event *ev, const char *target, const char *tname,
+    const char *lo, const char *hi, const char *text, const char *ctags)
+{
+	struct hist_row	*r = event_row(ev);
+
+	r->target = xstrdup(target);
+	r->tname = xstrdup(tname);
+	if (lo != NULL) {
+		r->dm_lo = xstrdup(lo);
+		r->dm_hi = xstrdup(hi);
+	}
+	if (text != NULL)
+		r->body = xstrdup(text);
+	if (ctags != NULL && *ctags != '\0')
+		r->tags = xstrdup(ctags);
+}
+
 static void
 irc_to_channel(struct client *c, int kind, const char *target,
     const char *text, const char *ctags)
 {
 	struct channel	*ch;
-	struct fanout	 f;
+	struct event	*ev;
 	unsigned int	 status = 0;
 	const char	*name = target, *why, *pfx = "";
 
@@ -131,24 +176,30 @@ irc_to_channel(struct client *c, int kind, const char *target,
 			reply_num(c, ERR_CANNOTSENDTOCHAN, ch->name, why);
 		return;
 	}
-	fanout_init(&f, c);
-	f.ctags = ctags;
-	f.tagmsg = kind == KIND_TAGMSG;
-	if (kind == KIND_TAGMSG)
-		fanout_text(&f, 0, ":%s TAGMSG %s%s", client_prefix(c), pfx,
-		    ch->name);
-	else
-		fanout_text(&f, 0, ":%s %s %s%s :%s", client_prefix(c),
-		    kind_verb[kind], pfx, ch->name, text);
 	/* The sender's session sees its message back only with
 	 * echo-message; its other sessions (same user, other devices)
 	 * always do. */
-	if (!client_has_cap(c, CAP_ECHO_MESSAGE))
-		f.skip = c->cur;
-	fanout_send(&f, c);
-	f.skip = NULL;
-	fanout_channel(&f, ch, c, status);
-	fanout_done(&f);
+	ev = event_new(c, kind == KIND_PRIVMSG ? HIST_PRIVMSG :
+	    kind == KIND_NOTICE ? HIST_NOTICE : HIST_TAGMSG,
+	    AUD_CHANNEL | AUD_ECHO);
+	ev->verb = kind_verb[kind];
+	ev->must_store = 1;
+	ev->status = status;
+	ev->tagmsg = kind == KIND_TAGMSG;
+	if (ctags != NULL && *ctags != '\0')
+		ev->ctags = xstrdup(ctags);
+	event_set_channel(ev, ch);
+	if (kind == KIND_TAGMSG)
+		event_text(ev, 0, ":%s TAGMSG %s%s", client_prefix(c), pfx,
+		    ch->name);
+	else
+		event_text(ev, 0, ":%s %s %s%s :%s", client_prefix(c),
+		    kind_verb[kind], pfx, ch->name, text);
+	/* Ops-only messages are not kept: history has no status filter. */
+	if (status == 0 && (kind != KIND_TAGMSG || irc_tagmsg_kept(ctags)))
+		irc_message_row(ev, ch->fold, ch->name, NULL, NULL, text,
+		    ctags);
+	event_submit(ev);
 }
 
 static void
@@ -156,42 +207,57 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
     const char *ctags)
 {
 	struct client	*t;
-	struct fanout	 f;
-	struct line	*l;
+	struct account	*a = NULL;
+	struct event	*ev;
+	char		 me[CASEMAP_FOLDSZ + 1], peer[CASEMAP_FOLDSZ + 1];
+	const char	*tname;
 
 	if (kind == KIND_PRIVMSG && irc_acct_service_msg(c, target, text))
 		return;
 	if ((t = client_find(target)) == NULL) {
-		if (kind != KIND_NOTICE)
-			reply_num(c, ERR_NOSUCHNICK, reply_param(target));
-		return;
+		/* A registered user who is away from every device still gets
+		 * the message: it waits in history (offline delivery). */
+		a = account_find(target);
+		if (a == NULL || (a->flags & ACCOUNT_SUSPENDED) ||
+		    kind == KIND_TAGMSG) {
+			if (kind != KIND_NOTICE)
+				reply_num(c, ERR_NOSUCHNICK,
+				    reply_param(target));
+			return;
+		}
 	}
-	fanout_init(&f, c);
-	f.ctags = ctags;
-	f.tagmsg = kind == KIND_TAGMSG;
-	if (kind == KIND_TAGMSG)
-		fanout_text(&f, 0, ":%s TAGMSG %s", client_prefix(c), t->nick);
-	else
-		fanout_text(&f, 0, ":%s %s %s :%s", client_prefix(c),
-		    kind_verb[kind], t->nick, text);
-	if (t == c) {
-		/* To oneself: the delivered copy is not part of the labeled
-		 * response; only the echo is (IRCv3 labeled-response). */
-		fanout_deliver(&f, t);
-		if (client_has_cap(c, CAP_ECHO_MESSAGE) &&
-		    (l = fanout_line(&f, c->cur)) != NULL)
-			session_send(c->cur, l);
+	ev = event_new(c, kind == KIND_PRIVMSG ? HIST_PRIVMSG :
+	    kind == KIND_NOTICE ? HIST_NOTICE : HIST_TAGMSG,
+	    AUD_TO | AUD_ECHO);
+	ev->verb = kind_verb[kind];
+	ev->must_store = 1;
+	ev->tagmsg = kind == KIND_TAGMSG;
+	if (ctags != NULL && *ctags != '\0')
+		ev->ctags = xstrdup(ctags);
+	if (t != NULL) {
+		event_set_to(ev, t);
+		tname = t->nick;
+		irc_dm_key(t, peer, sizeof peer);
 	} else {
-		fanout_send(&f, t);
-		/* The sender's other sessions see what it sent; the one that
-		 * sent it, only with echo-message. */
-		if (!client_has_cap(c, CAP_ECHO_MESSAGE))
-			f.skip = c->cur;
-		fanout_send(&f, c);
+		tname = a->name;
+		history_dm_key(a->fold, NULL, peer, sizeof peer);
 	}
-	fanout_done(&f);
-	if (kind == KIND_PRIVMSG && t->away != NULL)
+	if (kind == KIND_TAGMSG)
+		event_text(ev, 0, ":%s TAGMSG %s", client_prefix(c), tname);
+	else
+		event_text(ev, 0, ":%s %s %s :%s", client_prefix(c),
+		    kind_verb[kind], tname, text);
+	irc_dm_key(c, me, sizeof me);
+	if (kind != KIND_TAGMSG || irc_tagmsg_kept(ctags))
+		irc_message_row(ev, "", tname, strcmp(me, peer) < 0 ? me : peer,
+		    strcmp(me, peer) < 0 ? peer : me, text, ctags);
+	event_submit(ev);
+	if (kind == KIND_PRIVMSG && t != NULL && t->away != NULL)
 		reply_num(c, RPL_AWAY, t->nick, t->away);
+	if (kind == KIND_PRIVMSG && t == NULL)
+		reply_note(c, "PRIVMSG", "RECIPIENT_OFFLINE", reply_param(tname),
+		    "%s is not connected; they will get your message when "
+		    "they log in", tname);
 }
 
 static int

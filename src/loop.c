@@ -16,6 +16,7 @@
 #include "config.h"
 #include "conn.h"
 #include "limits.h"
+#include "deliver.h"
 #include "irc.h"
 #include "listen.h"
 #include "log.h"
@@ -41,6 +42,7 @@ static uint64_t		loop_stop_deadline;
 static void
 loop_turn_end(void)
 {
+	event_release();
 	conn_reap();
 	client_reap();
 	conn_flush_all();

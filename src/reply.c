@@ -97,52 +97,128 @@ reply_batch_id(char *out, size_t outsz)
 	snprintf(out, outsz, "b%llx", (unsigned long long)++reply_batch_seq);
 }
 
-/* Close the labeled response of s and send it. */
-void
-reply_end(struct session *s)
+/* Send the labeled response r to s (or drop it if s is gone). */
+static void
+reply_finish(struct session *s, struct rctx *r)
 {
-	struct rctx	*r = s->rctx;
 	struct line	*l;
 	char		 tag[LABEL_MAX + 16], id[32], bt[48];
 	uint32_t	 i;
 
-	if (r == NULL)
-		return;
-	s->rctx = NULL;
 	snprintf(tag, sizeof tag, "label=%s", r->label);
 	if (s->conn == NULL || (s->flags & SESSION_QUIT)) {
 		/* Gone meanwhile: drop what was held. */
 	} else if (r->n == 0) {
 		l = line_newf("@%s :%s ACK", tag, srv.name);
-		conn_send(s->conn, l);
+		session_send_now(s, l);
 		line_unref(l);
 	} else if (r->n == 1) {
 		l = line_with_tag(r->lines[0], tag);
-		conn_send(s->conn, l);
+		session_send_now(s, l);
 		line_unref(l);
 	} else {
 		reply_batch_id(id, sizeof id);
 		l = line_newf("@%s :%s BATCH +%s labeled-response", tag,
 		    srv.name, id);
-		conn_send(s->conn, l);
+		session_send_now(s, l);
 		line_unref(l);
 		snprintf(bt, sizeof bt, "batch=%s", id);
 		for (i = 0; i < r->n; i++) {
 			if (reply_has_batch_tag(r->lines[i]))
-				conn_send(s->conn, r->lines[i]);
+				session_send_now(s, r->lines[i]);
 			else {
 				l = line_with_tag(r->lines[i], bt);
-				conn_send(s->conn, l);
+				session_send_now(s, l);
 				line_unref(l);
 			}
 		}
 		l = line_newf(":%s BATCH -%s", srv.name, id);
-		conn_send(s->conn, l);
+		session_send_now(s, l);
 		line_unref(l);
 	}
 	for (i = 0; i < r->n; i++)
 		line_unref(r->lines[i]);
 	r->n = 0;
+	if (r->heap) {
+		free(r->lines);
+		free(r);
+	}
+}
+
+/* The command of s is dispatched: send its labeled response, unless
+ * replies still to come keep it open. */
+void
+reply_end(struct session *s)
+{
+	struct rctx	*r = s->rctx;
+
+	if (r == NULL)
+		return;
+	s->rctx = NULL;
+	if (r->pending > 0)
+		return;
+	reply_finish(s, r);
+}
+
+/*
+ * Keep the reply to the running command of c open for later.  A labeled
+ * response moves from the static context to the heap, so that the next
+ * command can have the static one.
+ */
+struct later *
+reply_later(struct client *c)
+{
+	struct session	*s = c->cur;
+	struct later	*l;
+	struct rctx	*r;
+
+	l = xcalloc(1, sizeof *l);
+	l->s = session_ref(s);
+	if ((r = s->rctx) != NULL) {
+		if (!r->heap) {
+			r = xcalloc(1, sizeof *r);
+			memcpy(r->label, reply_rctx.label, sizeof r->label);
+			r->lines = reply_rctx.lines;
+			r->n = reply_rctx.n;
+			r->cap = reply_rctx.cap;
+			r->heap = 1;
+			reply_rctx.lines = NULL;
+			reply_rctx.n = reply_rctx.cap = 0;
+			s->rctx = r;
+		}
+		r->pending++;
+		l->r = r;
+	}
+	return l;
+}
+
+/* Make the later reply l current: its client, with cur set, or NULL. */
+struct client *
+later_begin(struct later *l)
+{
+	struct session	*s = l->s;
+
+	if ((s->flags & SESSION_QUIT) || s->client == NULL)
+		return NULL;
+	s->client->cur = s;
+	s->rctx = l->r;
+	return s->client;
+}
+
+/* Done with l (begun or not); the last one sends the labeled response. */
+void
+later_end(struct later *l)
+{
+	struct session	*s = l->s;
+
+	if (s->client != NULL && s->client->cur == s)
+		s->client->cur = NULL;
+	if (s->rctx == l->r)
+		s->rctx = NULL;
+	if (l->r != NULL && --l->r->pending == 0)
+		reply_finish(s, l->r);
+	session_unref(s);
+	free(l);
 }
 
 /*
@@ -377,7 +453,7 @@ fanout_deliver(struct fanout *f, struct client *to)
 	TAILQ_FOREACH(s, &to->sessions, sib)
 		if (s != f->skip && (l = fanout_line(f, s)) != NULL &&
 		    s->conn != NULL)
-			conn_send(s->conn, l);
+			session_send_now(s, l);
 }
 
 /*
@@ -394,7 +470,7 @@ fanout_channel(struct fanout *f, struct channel *ch, const struct client *skip,
 
 	for (i = 0; i < ch->nmembers; i++) {
 		m = ch->members[i];
-		if (m->client == skip)
+		if (m->client == skip || (f->seq != 0 && m->seq >= f->seq))
 			continue;
 		if (status != 0 && !(m->modes & status))
 			continue;

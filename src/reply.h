@@ -33,6 +33,21 @@ struct rctx {
 	char		  label[LABEL_MAX + 1];
 	struct line	**lines;
 	uint32_t	  n, cap;
+	uint32_t	  pending;	/* laters not yet ended */
+	int		  heap;		/* allocated (not the static one) */
+};
+
+/*
+ * A reply that comes later than its command: history read on the thread
+ * pool, a message sent once it is committed.  reply_later() (during
+ * dispatch) keeps the session and its labeled response open;
+ * later_begin() makes it current again (NULL if the session is gone),
+ * later_end() closes it, and the last one to end sends the labeled
+ * response.
+ */
+struct later {
+	struct session	*s;
+	struct rctx	*r;
 };
 
 #define FORM_TIME	0x1	/* server-time */
@@ -52,6 +67,7 @@ struct fanout {
 	const char		*ctags;		/* escaped client-only tags */
 	int			 bot;
 	uint64_t		 epoch;
+	uint64_t		 seq;		/* members who joined after: no */
 	const struct session	*skip;		/* gets nothing */
 	struct line		*forms[2][FORM_COUNT];
 };
@@ -70,6 +86,9 @@ void	 reply_std(struct client *, const char *, const char *, const char *,
 #define reply_note(c, cmd, code, ctx, ...) \
 	reply_std((c), "NOTE", (cmd), (code), (ctx), __VA_ARGS__)
 const char *reply_param(const char *);
+struct later *reply_later(struct client *);
+struct client *later_begin(struct later *);
+void	 later_end(struct later *);
 void	 reply_notice(struct client *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 reply_collect(struct session *, struct line *);

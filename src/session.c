@@ -18,6 +18,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "conn.h"
+#include "deliver.h"
 #include "irc.h"
 #include "line.h"
 #include "log.h"
@@ -126,7 +127,23 @@ session_send(struct session *s, struct line *l)
 		return;
 	if (reply_collect(s, l))
 		return;
-	conn_send(s->conn, l);
+	session_send_now(s, l);
+}
+
+/*
+ * Queue l for s, after any of s's own events still waiting for the disk:
+ * a reply never overtakes what an earlier command of the same session
+ * caused (a PONG comes after the MODE line of the MODE before it).
+ */
+void
+session_send_now(struct session *s, struct line *l)
+{
+	if (s->conn == NULL || (s->flags & SESSION_QUIT))
+		return;
+	if (s->nevents > 0 && !event_delivering())
+		event_defer_line(s, l);
+	else
+		conn_send(s->conn, l);
 }
 
 void

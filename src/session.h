@@ -53,6 +53,7 @@ struct session {
 	char			*certfp;	/* TLS client certificate */
 	void			*auth;		/* SASL in progress */
 	uint32_t		 refs;
+	uint32_t		 nevents;	/* its events not delivered */
 };
 
 TAILQ_HEAD(session_list, session);
@@ -65,6 +66,7 @@ void		 session_resume(struct session *);
 int		 session_line(struct session *, char *, size_t);
 void		 session_quit(struct session *, const char *);
 void		 session_send(struct session *, struct line *);
+void		 session_send_now(struct session *, struct line *);
 void		 session_sendf(struct session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 int		 session_has_cap(const struct session *, int);

@@ -89,6 +89,7 @@ static const char *const store_migrations[] = {
 	"  tags TEXT,"				/* client-only tags, escaped */
 	"  body TEXT,"
 	"  extra TEXT,"
+	"  msgid TEXT,"				/* when not derived from id */
 	"  flags INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX history_target ON history(target, id) WHERE target <> '';"
@@ -129,6 +130,9 @@ static struct {
 	void			(*resume)(void);
 	int			(*idle_work)(sqlite3 *);
 	int			 fatal;
+	sqlite3_stmt		**kept[16];
+	int			 nkept;
+	uint64_t		 batches;
 } st = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.cv = PTHREAD_COND_INITIALIZER,
@@ -416,6 +420,10 @@ store_writer(void *arg)
 		pthread_mutex_unlock(&st.mu);
 
 		store_run_batch(batch);
+		/* Under a steady load the writer is never idle: give the
+		 * background work a turn every so often anyway. */
+		if (++st.batches % 32 == 0 && st.idle_work != NULL)
+			st.idle_work(st.wdb);
 
 		pthread_mutex_lock(&st.mu);
 		for (j = batch; j->next != NULL; j = j->next)
@@ -463,6 +471,17 @@ void
 store_set_resume(void (*fn)(void))
 {
 	st.resume = fn;
+}
+
+/*
+ * Remember a statement the writer thread keeps prepared (a static of the
+ * calling module) so that store_close() finalizes it.
+ */
+void
+store_keep_stmt(sqlite3_stmt **sp)
+{
+	if (st.nkept < (int)(sizeof st.kept / sizeof st.kept[0]))
+		st.kept[st.nkept++] = sp;
 }
 
 /* Work the writer does while idle; fn returns 1 if there is more. */
@@ -576,6 +595,11 @@ store_close(void)
 		sqlite3_close(st.readers[i]);
 		st.readers[i] = NULL;
 	}
+	for (i = 0; i < st.nkept; i++) {
+		sqlite3_finalize(*st.kept[i]);
+		*st.kept[i] = NULL;
+	}
+	st.nkept = 0;
 	if (st.wdb != NULL) {
 		/* A clean close checkpoints and removes the WAL. */
 		sqlite3_close(st.wdb);

@@ -58,5 +58,6 @@ int	 store_is_temporary(int);
 const char *store_msgid_prefix(void);
 void	 store_set_resume(void (*)(void));
 void	 store_set_idle_work(int (*)(sqlite3 *));
+void	 store_keep_stmt(sqlite3_stmt **);
 
 #endif
