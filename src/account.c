@@ -91,7 +91,7 @@ account_load_rows(sqlite3 *db, void *arg)
 
 	(void)arg;
 	rc = sqlite3_prepare_v2(db, "SELECT id, name, fold, password, "
-	    "created, flags FROM accounts", -1, &s, NULL);
+	    "created, flags, last_seen FROM accounts", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -102,6 +102,7 @@ account_load_rows(sqlite3 *db, void *arg)
 		a->password = xstrdup((const char *)sqlite3_column_text(s, 3));
 		a->created = sqlite3_column_int64(s, 4);
 		a->flags = sqlite3_column_int(s, 5);
+		a->last_seen = sqlite3_column_int64(s, 6);
 		if (dict_put(&account_names, a->fold, a) != 0)
 			account_free(a);
 	}

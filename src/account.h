@@ -25,6 +25,7 @@ struct account {
 	char		 *password;	/* encoded Argon2id hash */
 	unsigned int	  flags;
 	uint64_t	  created;
+	uint64_t	  last_seen;	/* ms: its last session left */
 	char		**certfps;
 	uint32_t	  ncertfps;
 	struct client	 *online;	/* logged-in user, or NULL */

@@ -22,6 +22,7 @@
 #include "irc.h"
 #include "line.h"
 #include "log.h"
+#include "marker.h"
 #include "monitor.h"
 #include "numeric.h"
 #include "reply.h"
@@ -161,6 +162,8 @@ client_bucket_take(struct client *c, int penalty)
 void
 client_register(struct client *c, struct session *s)
 {
+	struct account	*a;
+
 	c->flags |= CLIENT_REGISTERED;
 	TAILQ_INSERT_TAIL(&client_reg, c, entry);
 	srv.nclients++;
@@ -175,6 +178,8 @@ client_register(struct client *c, struct session *s)
 	irc_welcome(c);
 	monitor_signon(c);
 	irc_acct_check_nick(c);
+	if (c->account != NULL && (a = account_find(c->account)) != NULL)
+		irc_hist_replay(c, a);
 }
 
 /*
@@ -260,8 +265,10 @@ client_quit(struct client *c, const char *reason)
 	c->flags |= CLIENT_QUIT;
 	irc_enforce_stop(c);
 	if (c->account != NULL && (a = account_find(c->account)) != NULL &&
-	    a->online == c)
+	    a->online == c) {
 		a->online = NULL;
+		marker_seen(a, wall_ms());
+	}
 	if (c->fold != NULL && dict_get(&srv.clients, c->fold) == c)
 		dict_del(&srv.clients, c->fold);
 	monitor_clear(c);

@@ -62,6 +62,12 @@ static struct cmd cmd_table[] = {
 	{ .name = "TAGMSG",	.fn = cmd_tagmsg,	.min = 1,
 	  .flags = CMD_REG, .penalty = 1 },
 
+	/* History. */
+	{ .name = "CHATHISTORY", .fn = cmd_chathistory,	.min = 1,
+	  .flags = CMD_REG, .penalty = 2 },
+	{ .name = "MARKREAD",	.fn = cmd_markread,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+
 	/* Queries and presence. */
 	{ .name = "WHO",	.fn = cmd_who,		.min = 0,
 	  .flags = CMD_REG, .penalty = 1 },

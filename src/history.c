@@ -544,13 +544,18 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	int64_t		 from = hist_id_at(db, q->since + 1);
 	int		 rc;
 
-	rc = sqlite3_prepare_v2(db, "SELECT " HIST_COLS " FROM history "
+	/* After the read marker of each conversation, too: what the user
+	 * marked read on another device is not missed. */
+	rc = sqlite3_prepare_v2(db, "SELECT " HIST_COLS " FROM history h "
 	    "WHERE id >= ?1 AND kind IN (1, 2) AND (flags & 1) = 0 AND "
 	    "((target = '' AND (dm_lo = ?2 OR dm_hi = ?2) AND "
-	    "(account IS NULL OR lower(account) <> ?2)) OR "
-	    "(target <> '' AND target IN (SELECT value FROM json_each(?3)) "
-	    "AND instr(lower(body), ?4) > 0)) ORDER BY id LIMIT ?5", -1, &s,
-	    NULL);
+	    "(account IS NULL OR lc_fold(account) <> ?2) AND time > "
+	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
+	    "target = CASE WHEN h.dm_lo = ?2 THEN h.dm_hi ELSE h.dm_lo END), "
+	    "0)) OR (target <> '' AND target IN (SELECT value FROM "
+	    "json_each(?3)) AND instr(lc_fold(body), ?4) > 0 AND time > "
+	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
+	    "target = h.target), 0))) ORDER BY id LIMIT ?5", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, from);
@@ -560,10 +565,38 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	sqlite3_bind_text(s, 4, q->mention != NULL ? q->mention : "\x01", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, q->limit);
+	sqlite3_bind_int64(s, 6, q->account_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		hist_push(q, s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* lc_fold(text): the name fold of casemap.c, for SQL (mentions). */
+static void
+hist_sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*t;
+	char			 out[4096];
+
+	(void)argc;
+	if ((t = sqlite3_value_text(argv[0])) == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (casemap_fold((const char *)t, out, sizeof out) != 0) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+/* Set up a reader connection: the SQL functions queries here use. */
+void
+history_conn_init(sqlite3 *db)
+{
+	sqlite3_create_function(db, "lc_fold", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, hist_sql_fold, NULL, NULL);
 }
 
 /*

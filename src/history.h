@@ -87,6 +87,7 @@ struct hist_query {
 	char		*from;		/* SEARCH: sender nick (folded) */
 	uint64_t	 since;		/* MISSED: after this time */
 	char		*mention;	/* MISSED: folded nick to look for */
+	int64_t		 account_id;	/* MISSED: whose read markers */
 	/* Results. */
 	struct hist_row	*rows;
 	int		 nrows;
@@ -104,5 +105,6 @@ void		 history_dm_key(const char *, const char *, char *, size_t);
 int		 history_fts_work(sqlite3 *);
 int		 history_redact(sqlite3 *, int64_t);
 int		 history_row_get(sqlite3 *, int64_t, struct hist_row *);
+void		 history_conn_init(sqlite3 *);
 
 #endif

@@ -17,6 +17,7 @@ struct client;
 struct msg;
 struct session;
 struct event;
+struct account;
 
 /* irc_conn.c */
 int	cmd_pass(struct client *, struct msg *);
@@ -46,6 +47,14 @@ struct client *irc_acct_register(struct client *, struct session *);
 int	irc_acct_service_msg(struct client *, const char *, const char *);
 int	irc_acct_reserved(const char *);
 int	irc_acct_may_register(struct client *);
+
+/* irc_hist.c */
+int	cmd_chathistory(struct client *, struct msg *);
+int	cmd_markread(struct client *, struct msg *);
+int	irc_hist_can_read(const struct client *, const struct channel *);
+char	*irc_hist_readable(const struct client *, const struct channel *);
+void	irc_hist_replay(struct client *, struct account *);
+void	irc_marker_join(struct client *, struct channel *);
 
 /* irc_cap.c */
 int	cmd_cap(struct client *, struct msg *);

@@ -488,6 +488,8 @@ irc_login_checked(void *arg, int ok)
 		reply_num(c, RPL_SASLSUCCESS);
 	else
 		irc_ns_notice(c, "You are now logged in as %s.", a->name);
+	if (c->flags & CLIENT_REGISTERED)
+		irc_hist_replay(c, a);
 out_cur:
 	c->cur = NULL;
 out:

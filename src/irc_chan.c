@@ -220,6 +220,7 @@ irc_join_after(struct event *ev)
 	was = c->cur;
 	TAILQ_FOREACH(s, &c->sessions, sib) {
 		c->cur = s;
+		irc_marker_join(c, ch);
 		irc_send_topic(c, ch, 0);
 		if (!session_has_cap(s, CAP_NO_IMPLICIT_NAMES))
 			irc_names(c, ch);

@@ -216,14 +216,16 @@ irc_isupport_tokens(struct buf *b)
 	long long	t = srv.cfg.max_targets;
 
 	buf_printf(b, "AWAYLEN=%d BOT=B CASEMAPPING=%s CHANLIMIT=#:%lld "
-	    "CHANMODES=beI,k,l,imnst CHANNELLEN=%d CHANTYPES=# ",
-	    AWAYLEN, CASEMAP_NAME, srv.cfg.chanlimit, CHANNELLEN);
+	    "CHANMODES=beI,k,l,imnst CHANNELLEN=%d CHANTYPES=# "
+	    "CHATHISTORY=%d ", AWAYLEN, CASEMAP_NAME, srv.cfg.chanlimit,
+	    CHANNELLEN, HISTORY_MAX);
 	if (srv.cfg.client_tag_deny != NULL && *srv.cfg.client_tag_deny)
 		buf_printf(b, "CLIENTTAGDENY=%s ", srv.cfg.client_tag_deny);
 	buf_printf(b, "ELIST=CMNTU EXCEPTS=e EXTBAN=$,a HOSTLEN=%d INVEX=I "
 	    "KICKLEN=%d MAXLIST=beI:%lld MAXTARGETS=%lld MODES=%d ",
 	    HOSTLEN, KICKLEN, srv.cfg.max_list, t, MODES_PER_LINE);
-	buf_printf(b, "MONITOR=%lld NETWORK=%s NICKLEN=%d PREFIX=(ov)@+ "
+	buf_printf(b, "MONITOR=%lld MSGREFTYPES=msgid,timestamp NETWORK=%s "
+	    "NICKLEN=%d PREFIX=(ov)@+ "
 	    "SAFELIST STATUSMSG=@+ ", srv.cfg.max_monitor, srv.cfg.network,
 	    NICKLEN);
 	buf_printf(b, "TARGMAX=JOIN:%lld,PART:%lld,PRIVMSG:%lld,NOTICE:%lld,"

@@ -24,6 +24,7 @@
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
+#include "marker.h"
 #include "server.h"
 #include "store.h"
 #include "tls.h"
@@ -237,6 +238,11 @@ main(int argc, char **argv)
 		store_close();
 		return 1;
 	}
+	if (marker_load(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		store_close();
+		return 1;
+	}
 	irc_acct_init();
 	irc_cap_configure();
 	if (main_tls_wanted() && tls_init(&cause) != 0) {
@@ -259,6 +265,7 @@ main(int argc, char **argv)
 	r = loop_run();
 	store_close();
 	account_unload();
+	marker_unload();
 	log_info("stopped");
 	whowas_clear();
 	tls_cleanup();

@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "history.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -43,7 +44,8 @@ static const char *const store_migrations[] = {
 	"  fold TEXT NOT NULL UNIQUE,"
 	"  password TEXT NOT NULL,"
 	"  created INTEGER NOT NULL,"
-	"  flags INTEGER NOT NULL DEFAULT 0"
+	"  flags INTEGER NOT NULL DEFAULT 0,"
+	"  last_seen INTEGER NOT NULL DEFAULT 0"	/* ms; last logout */
 	");"
 	"CREATE TABLE certfps ("
 	"  fp TEXT PRIMARY KEY,"
@@ -540,10 +542,15 @@ store_open(const char *datadir, int full, char **cause)
 	if (store_load_prefix(st.wdb, &why) != 0)
 		goto bad;
 	for (i = 0; i < STORE_READERS; i++) {
-		if (store_open_conn(path, SQLITE_OPEN_READONLY,
+		/* Read-write with query_only, not SQLITE_OPEN_READONLY: a
+		 * read-only connection may map the WAL index read-only and
+		 * then never see what the writer commits after it opened. */
+		if (store_open_conn(path, SQLITE_OPEN_READWRITE,
 		    &st.readers[i], cause) != 0)
 			return -1;
 		store_pragmas(st.readers[i], 0, NULL);
+		store_exec(st.readers[i], "PRAGMA query_only=1", NULL);
+		history_conn_init(st.readers[i]);
 		st.rfree[i] = 1;
 	}
 	if (uv_async_init(uv_default_loop(), &st.async, store_async_cb) != 0) {
