@@ -24,9 +24,11 @@ CFLAGS	+= $(SAN)
 LDFLAGS	+= $(SAN)
 
 SRCS	 = $(wildcard src/*.c)
-OBJS	 = $(SRCS:src/%.c=$(BUILD)/src/%.o)
+OBJS	 = $(SRCS:src/%.c=$(BUILD)/src/%.o) $(BUILD)/webfiles.o
 LIBOBJS	 = $(filter-out $(BUILD)/src/main.o,$(OBJS))
 GEN	 = $(BUILD)/unicode_scripts.h
+WEBDIR	?= $(if $(wildcard web/dist/index.html),web/dist,web/public)
+WEBSRC	 = $(shell find $(WEBDIR) -type f 2>/dev/null)
 SCRIPTS	?= /usr/share/unicode/Scripts.txt
 
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
@@ -42,6 +44,13 @@ all: $(BUILD)/lanchatd
 $(GEN): scripts/gen-scripts
 	@mkdir -p $(@D)
 	$(PYTHON) scripts/gen-scripts $(SCRIPTS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/webfiles.c: scripts/embed-web $(WEBSRC)
+	@mkdir -p $(@D)
+	$(PYTHON) scripts/embed-web $(WEBDIR) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/webfiles.o: $(BUILD)/webfiles.c src/webfiles.h
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/src/%.o: src/%.c $(GEN) $(wildcard src/*.h)
 	@mkdir -p $(@D)

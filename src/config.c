@@ -62,6 +62,8 @@ static const struct config_opt config_opts[] = {
 	  "server password that clients send with PASS (default none)" },
 	{ "client-tag-deny", OPT_STR, O(client_tag_deny), 0, 0, 1, "LIST",
 	  "client-only tags to drop, as CLIENTTAGDENY (default none)" },
+	{ "web-origin", OPT_STR, O(web_origin), 0, 0, 1, "LIST",
+	  "other web origins allowed to open WebSockets (default: own host)" },
 	{ "durability", OPT_STR, O(durability), 0, 0, 0, "normal|full",
 	  "fsync every commit batch with 'full' (default normal)" },
 	{ "registration", OPT_STR, O(registration), 0, 0, 1,

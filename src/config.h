@@ -31,6 +31,7 @@ struct config {
 	char		*tls_key;
 	char		*password;
 	char		*client_tag_deny;
+	char		*web_origin;
 	char		*durability;
 	char		*registration;
 	char		*password_cost;

@@ -21,6 +21,8 @@
 #include <string.h>
 
 #include "client.h"
+#include "http.h"
+#include "ws.h"
 #include "session.h"
 #include "conn.h"
 #include "limits.h"
@@ -61,6 +63,7 @@ const struct conn_ops conn_plain_ops = {
 	.name = "plain",
 	.read = conn_plain_read,
 	.flush = conn_plain_flush,
+	.write_raw = conn_write_copy,
 	.shutdown = NULL,
 	.free = NULL,
 };
@@ -120,13 +123,42 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	c->ops->read(c, conn_readbuf, n);
 }
 
+/*
+ * The IRC session of c begins (at accept on an IRC port, at the upgrade
+ * on the web port).
+ */
+struct session *
+conn_attach_session(struct conn *c)
+{
+	c->session = session_new(c);
+	return c->session;
+}
+
+/* Start reading an HTTP conn: no session until a WebSocket upgrade. */
+int
+conn_start_http(struct conn *c)
+{
+	int	r;
+
+	c->proto = PROTO_HTTP;
+	http_init(c);
+	if ((r = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
+	    conn_read_cb)) != 0) {
+		conn_kill(c, "Read error", CONN_HARD);
+		return -1;
+	}
+	c->flags |= CONN_READING;
+	uv_tcp_nodelay(&c->tcp, 1);
+	return 0;
+}
+
 /* Start reading and create the client.  Returns 0 or -1. */
 int
 conn_start(struct conn *c)
 {
 	int	r;
 
-	c->session = session_new(c);
+	conn_attach_session(c);
 	if ((r = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
 	    conn_read_cb)) != 0) {
 		log_warnx("conn %llu: uv_read_start: %s",
@@ -222,11 +254,31 @@ conn_frame(struct conn *c, char *buf, size_t len)
 }
 
 /*
- * Bytes arrived (already decrypted/unframed by the transport).  data is
- * writable scratch that the caller reuses after this returns.
+ * Bytes arrived (already decrypted by the transport): to the layer above,
+ * IRC lines, HTTP or WebSocket.  data is writable scratch that the
+ * caller reuses after this returns.
  */
 void
 conn_input(struct conn *c, char *data, size_t len)
+{
+	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
+		return;
+	switch (c->proto) {
+	case PROTO_HTTP:
+		http_input(c, data, len);
+		break;
+	case PROTO_WS:
+		ws_input(c, data, len);
+		break;
+	default:
+		conn_input_lines(c, data, len);
+		break;
+	}
+}
+
+/* IRC lines, as bytes: frame them and hand them to the session. */
+void
+conn_input_lines(struct conn *c, char *data, size_t len)
 {
 	size_t	used;
 
@@ -420,6 +472,19 @@ conn_written(struct conn *c)
 	conn_maybe_finish(c);
 }
 
+/* Plain transport: write a copy of data (HTTP, WebSocket frames). */
+void
+conn_write_copy(struct conn *c, const char *data, size_t len)
+{
+	char	*p;
+
+	if (len == 0)
+		return;
+	p = xmalloc(len);
+	memcpy(p, data, len);
+	conn_write_owned(c, p, len);
+}
+
 /*
  * Write bytes that the transport owns (ciphertext): try at once, hand
  * the rest to libuv.  Takes ownership of data.
@@ -557,7 +622,10 @@ conn_flush_all(void)
 		c->flags &= ~CONN_FLUSHQ;
 		if (c->flags & (CONN_CLOSED | CONN_DYING))
 			continue;
-		c->ops->flush(c);
+		if (c->proto == PROTO_WS)
+			ws_flush(c);
+		else
+			c->ops->flush(c);
 		conn_maybe_finish(c);
 	}
 }
@@ -628,7 +696,8 @@ conn_reap(void)
 
 			while ((l = conn_queue_pop(c)) != NULL)
 				line_unref(l);
-			if (c->ops == &conn_plain_ops && c->wbytes == 0) {
+			if (c->ops == &conn_plain_ops && c->wbytes == 0 &&
+			    c->proto == PROTO_IRC) {
 				uv_buf_t b;
 
 				n = snprintf(err, sizeof err,
@@ -639,6 +708,11 @@ conn_reap(void)
 				    1);
 			}
 			conn_close_now(c);
+			continue;
+		}
+		if (c->proto == PROTO_HTTP) {
+			/* No IRC to say goodbye in: close once written. */
+			conn_maybe_finish(c);
 			continue;
 		}
 		n = snprintf(err, sizeof err, "ERROR :Closing Link: %s (%s)",
@@ -669,6 +743,8 @@ conn_maybe_finish(struct conn *c)
 	if (c->qlen > 0 || c->wbytes > 0)
 		return;
 	c->flags |= CONN_SHUTDOWN;
+	if (c->proto == PROTO_WS)
+		ws_close(c);
 	if (c->ops->shutdown != NULL)
 		c->ops->shutdown(c);
 	req = xcalloc(1, sizeof *req);
@@ -690,6 +766,10 @@ conn_free(struct conn *c)
 	}
 	while ((l = conn_queue_pop(c)) != NULL)
 		line_unref(l);
+	if (c->proto == PROTO_HTTP)
+		http_free(c);
+	else if (c->proto == PROTO_WS)
+		ws_free(c);
 	if (c->ops->free != NULL)
 		c->ops->free(c);
 	if (c->ipstat != NULL) {

@@ -47,12 +47,19 @@ struct ipstat;
 #define CONN_LINE_STOP		(-1)	/* the conn is going away */
 #define CONN_LINE_PAUSE		2	/* keep it until conn_resume() */
 
+/* What the bytes above the transport are (conn->proto). */
+#define PROTO_IRC	0	/* IRC lines (the IRC ports) */
+#define PROTO_HTTP	1	/* HTTP requests (the web port) */
+#define PROTO_WS	2	/* IRC lines in WebSocket messages */
+
 struct conn_ops {
 	const char	*name;
 	/* Bytes read from the socket (the buffer is writable scratch). */
 	void		(*read)(struct conn *, char *, size_t);
 	/* Write what is queued. */
 	void		(*flush)(struct conn *);
+	/* Write bytes that are not lines (HTTP, WebSocket frames). */
+	void		(*write_raw)(struct conn *, const char *, size_t);
 	/* Last words before the socket closes (TLS close_notify). */
 	void		(*shutdown)(struct conn *);
 	void		(*free)(struct conn *);
@@ -66,6 +73,8 @@ struct conn {
 	struct session		*session;
 	struct ipstat		*ipstat;
 	unsigned int		 flags;
+	int			 proto;		/* PROTO_* */
+	void			*up;		/* HTTP or WebSocket state */
 
 	char			*rbuf;		/* unparsed input, or NULL */
 	uint32_t		 rlen, rcap;
@@ -92,6 +101,10 @@ extern const struct conn_ops conn_plain_ops;
 struct conn	*conn_new(const struct conn_ops *);
 int		 conn_start(struct conn *);
 void		 conn_input(struct conn *, char *, size_t);
+void		 conn_input_lines(struct conn *, char *, size_t);
+void		 conn_write_copy(struct conn *, const char *, size_t);
+int		 conn_start_http(struct conn *);
+struct session	*conn_attach_session(struct conn *);
 void		 conn_send(struct conn *, struct line *);
 void		 conn_send_raw(struct conn *, const char *, size_t);
 void		 conn_kill(struct conn *, const char *, int);

@@ -68,9 +68,8 @@ listen_accept_cb(uv_stream_t *s, int status)
 		}
 		return;
 	}
-	if (ls->kind == LISTEN_HTTP || ls->kind == LISTEN_HTTPS)
-		return;		/* the web side arrives with its own issue */
-	c = conn_new(ls->kind == LISTEN_TLS ? &tls_ops : &conn_plain_ops);
+	c = conn_new(ls->kind == LISTEN_TLS || ls->kind == LISTEN_HTTPS ?
+	    &tls_ops : &conn_plain_ops);
 	if ((r = uv_accept(s, (uv_stream_t *)&c->tcp)) != 0) {
 		log_warnx("%s: uv_accept: %s", ls->text, uv_strerror(r));
 		conn_kill(c, "accept failed", CONN_HARD);
@@ -88,7 +87,8 @@ listen_accept_cb(uv_stream_t *s, int status)
 		listen_refuse(c, "Too many connections from your IP");
 		return;
 	}
-	if (srv.cfg.unreg_per_ip > 0 && st->unreg >= srv.cfg.unreg_per_ip) {
+	if (srv.cfg.unreg_per_ip > 0 && st->unreg >= srv.cfg.unreg_per_ip &&
+	    ls->kind != LISTEN_HTTP && ls->kind != LISTEN_HTTPS) {
 		listen_refuse(c, "Too many unregistered connections from "
 		    "your IP");
 		return;
@@ -97,13 +97,17 @@ listen_accept_cb(uv_stream_t *s, int status)
 		listen_refuse(c, "Server shutting down");
 		return;
 	}
-	if (ls->kind == LISTEN_TLS && tls_conn_init(c) != 0) {
+	if ((ls->kind == LISTEN_TLS || ls->kind == LISTEN_HTTPS) &&
+	    tls_conn_init(c) != 0) {
 		conn_kill(c, "TLS unavailable", CONN_HARD);
 		return;
 	}
 	log_debug("conn %llu: accepted %s on %s", (unsigned long long)c->id,
 	    c->ip, ls->text);
-	conn_start(c);
+	if (ls->kind == LISTEN_HTTP || ls->kind == LISTEN_HTTPS)
+		conn_start_http(c);
+	else
+		conn_start(c);
 }
 
 /*
@@ -220,8 +224,6 @@ listen_print(void)
 
 	uv_interface_addresses(&ifs, &nifs);
 	for (ls = listeners; ls != NULL; ls = ls->next) {
-		if (ls->kind == LISTEN_HTTP || ls->kind == LISTEN_HTTPS)
-			continue;
 		printf("  listening  %-5s %s\n", listen_kind_names[ls->kind],
 		    ls->text);
 		if (!ls->wildcard)

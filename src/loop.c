@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "limits.h"
 #include "deliver.h"
+#include "http.h"
 #include "irc.h"
 #include "listen.h"
 #include "log.h"
@@ -63,6 +64,7 @@ loop_tick_cb(uv_timer_t *h)
 
 	(void)h;
 	session_tick(now);
+	http_tick(now);
 	irc_acct_tick(now);
 	conn_tick(now);
 	loop_turn_end();

@@ -164,6 +164,9 @@ main_tls_wanted(void)
 	for (i = 0; i < srv.cfg.tls_listen.n; i++)
 		if (strcmp(srv.cfg.tls_listen.v[i], "none") != 0)
 			return 1;
+	for (i = 0; i < srv.cfg.https_listen.n; i++)
+		if (strcmp(srv.cfg.https_listen.v[i], "none") != 0)
+			return 1;
 	return 0;
 }
 
@@ -254,8 +257,11 @@ main(int argc, char **argv)
 	if (main_tls_wanted())
 		main_listen_all(&srv.cfg.tls_listen, "*:6697", LISTEN_TLS,
 		    6697, &failed);
-	/* --http-listen is accepted; the web side binds it in its own
-	 * change, until then the port stays closed. */
+	main_listen_all(&srv.cfg.http_listen, "*:8080", LISTEN_HTTP, 8080,
+	    &failed);
+	if (srv.cfg.https_listen.set)
+		main_listen_all(&srv.cfg.https_listen, "none", LISTEN_HTTPS,
+		    8443, &failed);
 	if (failed > 0)
 		return 1;
 	if (listen_count() == 0)

@@ -12,6 +12,7 @@
 
 #include "casemap.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -102,6 +103,7 @@ server_ipstat_get(const char *ip)
 		return st;
 	st = xcalloc(1, sizeof *st);
 	strlcpy_u(st->ip, ip, sizeof st->ip);
+	flood_init(&st->http, HTTP_BURST, now_ms());
 	dict_put(&srv.ipstats, st->ip, st);
 	return st;
 }
