@@ -115,6 +115,9 @@ irc_join_check(struct client *c, struct channel *ch, const char *key)
 {
 	int	invited = client_has_invite(c, ch->fold);
 
+	/* An operator by account runs the channel: it passes (chanreg.c). */
+	if (chanreg_access(ch, c) & MEMBER_OP)
+		return 0;
 	if (ch->key != NULL && (key == NULL || strcmp(key, ch->key) != 0))
 		return 475;
 	if (ch->limit > 0 && ch->nmembers >= (uint64_t)ch->limit && !invited)
@@ -176,8 +179,10 @@ irc_join_one(struct client *c, const char *name, const char *key)
 		created = 1;
 	}
 	m = channel_join(ch, c);
-	if (created)
+	if (created) {
 		m->modes |= MEMBER_OP;	/* the first to join runs it */
+		chanreg_created(ch, c);	/* and keeps it, if logged in */
+	}
 	client_del_invite(c, ch->fold);
 
 	ev = event_new(c, HIST_JOIN, AUD_SELF | AUD_CHANNEL);
@@ -192,6 +197,8 @@ irc_join_one(struct client *c, const char *name, const char *key)
 	r->extra = xstrdup(c->account != NULL ? c->account : "*");
 	ev->after = irc_join_after;
 	event_submit(ev);
+	if (!created)
+		chanreg_joined(ch, m);	/* status by account, after the JOIN */
 }
 
 /*

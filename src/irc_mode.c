@@ -4,7 +4,8 @@
  * and parameters, applies the changes to the client or the channel, and
  * tells: numerics to the asker, and one MODE line with the changes that
  * took effect to the user (user modes) or to every member (channel
- * modes).  Nothing here is kept after the command returns.
+ * modes).  Changes to a registered channel are handed to chanreg.c,
+ * which keeps them.
  *
  * Choices where the specs leave room:
  * - "MODE #chan b" is answered for anyone who may see the channel; the
@@ -367,8 +368,13 @@ irc_mode_chan_list_change(struct irc_mode_ctx *x, const struct mode_change *mc)
 		case 1:
 			return;		/* already there */
 		}
-	} else if (channel_list_del(l, mask) != 0)
-		return;			/* was not there */
+		chanreg_list_add(x->ch, mc->letter, &l->v[l->n - 1]);
+	} else {
+		/* Before the entry goes: chanreg needs it as stored. */
+		chanreg_list_del(x->ch, mc->letter, mask);
+		if (channel_list_del(l, mask) != 0)
+			return;		/* was not there */
+	}
 	irc_mode_echo_add(&x->echo, add, mc->letter, mask);
 }
 
@@ -503,6 +509,7 @@ irc_mode_chan_member(struct irc_mode_ctx *x, const struct mode_change *mc)
 		tm->modes |= bit;
 	else
 		tm->modes &= ~bit;
+	chanreg_member_modes(x->ch, tm);
 	irc_mode_echo_add(&x->echo, add, mc->letter, t->nick);
 }
 

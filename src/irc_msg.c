@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "casemap.h"
 #include "channel.h"
+#include "chanreg.h"
 #include "client.h"
 #include "conn.h"
 #include "deliver.h"
@@ -212,7 +213,8 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 	char		 me[CASEMAP_FOLDSZ + 1], peer[CASEMAP_FOLDSZ + 1];
 	const char	*tname;
 
-	if (kind == KIND_PRIVMSG && irc_acct_service_msg(c, target, text))
+	if (kind == KIND_PRIVMSG && (irc_acct_service_msg(c, target, text) ||
+	    chanreg_service_msg(c, target, text)))
 		return;
 	if ((t = client_find(target)) == NULL) {
 		/* A registered user who is away from every device still gets

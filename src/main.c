@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "account.h"
+#include "chanreg.h"
 #include "client.h"
 #include "cmd.h"
 #include "config.h"
@@ -241,6 +242,11 @@ main(int argc, char **argv)
 		store_close();
 		return 1;
 	}
+	if (chanreg_load(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		store_close();
+		return 1;
+	}
 	if (marker_load(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
 		store_close();
@@ -270,6 +276,7 @@ main(int argc, char **argv)
 	log_info("lanchatd %s started", LANCHAT_VERSION);
 	r = loop_run();
 	store_close();
+	chanreg_unload();
 	account_unload();
 	marker_unload();
 	log_info("stopped");

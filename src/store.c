@@ -38,8 +38,11 @@ static const char *const store_migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL"
 	");"
+	/* AUTOINCREMENT: the id of a dropped account is never given to a
+	 * new one, so nothing kept by id (channel access, read markers)
+	 * can pass to a stranger. */
 	"CREATE TABLE accounts ("
-	"  id INTEGER PRIMARY KEY,"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  name TEXT NOT NULL,"
 	"  fold TEXT NOT NULL UNIQUE,"
 	"  password TEXT NOT NULL,"
@@ -60,16 +63,17 @@ static const char *const store_migrations[] = {
 	"  topic TEXT,"
 	"  topic_setter TEXT,"
 	"  topic_time INTEGER NOT NULL DEFAULT 0,"
-	"  modes INTEGER NOT NULL DEFAULT 0,"
+	"  modes TEXT NOT NULL DEFAULT '',"	/* flag letters: "imnst" */
 	"  chankey TEXT,"
 	"  lim INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE TABLE channel_access ("
 	"  channel INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,"
 	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-	"  modes INTEGER NOT NULL,"
+	"  modes TEXT NOT NULL,"		/* "o", "v" or "ov" */
 	"  PRIMARY KEY (channel, account)"
 	");"
+	"CREATE INDEX channel_access_account ON channel_access(account);"
 	"CREATE TABLE channel_lists ("
 	"  channel INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,"
 	"  mode TEXT NOT NULL,"
