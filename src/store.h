@@ -9,7 +9,8 @@
  * before anyone is told about it.  Reads run on libuv's thread pool with
  * read-only connections of their own.
  *
- * Each table has one owner module (store_<table>.c); nothing else
+ * Each table has one owner module (account.c, history.c, marker.c,
+ * chanreg.c, ...); nothing else
  * writes its SQL.
  */
 #ifndef LANCHAT_STORE_H
