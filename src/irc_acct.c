@@ -977,6 +977,67 @@ irc_pass_hashed(void *arg, char *hash)
 	free(req);
 }
 
+struct cert_req {
+	struct session	*s;
+	int		 add;
+	char		 fp[65];
+};
+
+/* A CERT ADD or DEL is committed (or not): say so, and read on. */
+static void
+irc_cert_changed(void *arg, int status, struct account *a)
+{
+	struct cert_req	*req = arg;
+	struct session	*s = req->s;
+	struct client	*c = s->client;
+
+	(void)a;
+	if (!(s->flags & SESSION_QUIT) && c != NULL) {
+		c->cur = s;
+		if (status != SQLITE_OK && req->add &&
+		    (status & 0xff) == SQLITE_CONSTRAINT)
+			irc_ns_notice(c, "That certificate belongs to an "
+			    "account already.");
+		else if (status != SQLITE_OK)
+			irc_ns_notice(c, "The certificate could not be %s: "
+			    "%s.", req->add ? "added" : "removed",
+			    store_strerror(status));
+		else if (req->add)
+			irc_ns_notice(c, "Certificate %s added.", req->fp);
+		else
+			irc_ns_notice(c, "Certificate %s removed.", req->fp);
+		c->cur = NULL;
+	}
+	session_resume(s);
+	session_unref(s);
+	free(req);
+}
+
+/*
+ * Add (or remove) certificate fingerprint fp to a.  The answer comes
+ * once it is on disk, and the session waits for it, so that a CERT LIST
+ * or SASL EXTERNAL right behind sees the change.
+ */
+static void
+irc_cert_start(struct client *c, struct account *a, const char *fp, int add)
+{
+	struct cert_req	*req = xcalloc(1, sizeof *req);
+	int		 rc;
+
+	req->s = session_ref(c->cur);
+	req->add = add;
+	strlcpy_u(req->fp, fp, sizeof req->fp);
+	rc = add ? account_add_certfp(a, fp, irc_cert_changed, req) :
+	    account_del_certfp(a, fp, irc_cert_changed, req);
+	if (rc != 0) {
+		session_unref(req->s);
+		free(req);
+		irc_ns_notice(c, "The server is busy; try again.");
+		return;
+	}
+	session_pause(c->cur);
+}
+
 /* NickServ's commands, from PRIVMSG NickServ or the NS command. */
 static void
 irc_nickserv(struct client *c, char *text)
@@ -1090,18 +1151,12 @@ irc_nickserv(struct client *c, char *text)
 				    "an account already.");
 				return;
 			}
-			if (account_add_certfp(a, fp, NULL, NULL) != 0)
-				irc_ns_notice(c, "The server is busy.");
-			else
-				irc_ns_notice(c, "Certificate %s added.", fp);
+			irc_cert_start(c, a, fp, 1);
 		} else if (argc >= 3 && strcasecmp(argv[1], "DEL") == 0) {
 			if (account_by_certfp(argv[2]) != a)
 				irc_ns_notice(c, "Not one of yours.");
-			else if (account_del_certfp(a, argv[2], NULL, NULL) !=
-			    0)
-				irc_ns_notice(c, "The server is busy.");
 			else
-				irc_ns_notice(c, "Certificate removed.");
+				irc_cert_start(c, a, argv[2], 0);
 		} else
 			irc_ns_notice(c, "Usage: CERT ADD|DEL|LIST "
 			    "[fingerprint]");
