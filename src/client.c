@@ -76,6 +76,7 @@ client_free(struct client *c)
 	free(c->away);
 	free(c->account);
 	free(c->certfp);
+	free(c->want_nick);
 	free(c);
 }
 

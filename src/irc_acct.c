@@ -438,6 +438,49 @@ irc_acct_register(struct client *c, struct session *s)
 	return u;
 }
 
+/*
+ * Registration of c is about to complete and c asked for want_nick, which
+ * a logged-in user or an account held when it asked.  c gets the nick if
+ * it is free now, or if c logged in to the account that owns it (a
+ * squatter is renamed); c goes on without a nick of its own if it logged
+ * in to the user who holds it (irc_acct_register makes it a device of
+ * that user).  Otherwise c is told 433 and keeps its earlier nick, if
+ * any.  Returns 0 if registration may go on, -1 if c needs a nick first.
+ */
+int
+irc_acct_want_nick(struct client *c)
+{
+	struct account	*mine = NULL;
+	struct client	*o;
+	char		 fold[CASEMAP_FOLDSZ];
+	char		*nick = c->want_nick;
+
+	c->want_nick = NULL;
+	if (casemap_fold(nick, fold, sizeof fold) != 0)
+		goto in_use;
+	if (c->account != NULL)
+		mine = account_find(c->account);
+	o = dict_get(&srv.clients, fold);
+	if (o != NULL && o != c && mine != NULL && mine->online == o &&
+	    !(o->flags & CLIENT_QUIT)) {
+		/* One more device of o: o's nick is the nick. */
+		free(nick);
+		return 0;
+	}
+	if (o != NULL && o != c && mine != NULL &&
+	    account_find_fold(fold) == mine && (o->account == NULL ||
+	    account_find(o->account) != mine))
+		irc_acct_take_nick(o);
+	if (client_set_nick(c, nick, fold) == 0) {
+		free(nick);
+		return 0;
+	}
+in_use:
+	reply_num(c, ERR_NICKNAMEINUSE, reply_param(nick));
+	free(nick);
+	return c->nick != NULL ? 0 : -1;
+}
+
 /* The password check of req came back. */
 static void
 irc_login_checked(void *arg, int ok)

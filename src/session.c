@@ -173,8 +173,11 @@ session_try_register(struct session *s)
 {
 	struct client	*c = s->client, *u;
 
-	if ((s->flags & SESSION_REGISTERED) || c->nick == NULL ||
-	    !(s->flags & SESSION_GOT_USER) || (s->flags & SESSION_CAP_NEG))
+	if ((s->flags & SESSION_REGISTERED) || (c->nick == NULL &&
+	    c->want_nick == NULL) || !(s->flags & SESSION_GOT_USER) ||
+	    (s->flags & SESSION_CAP_NEG))
+		return;
+	if (c->want_nick != NULL && irc_acct_want_nick(c) != 0)
 		return;
 	if (srv.cfg.password != NULL && !(s->flags & SESSION_PASS_OK)) {
 		reply_num(c, ERR_PASSWDMISMATCH);
