@@ -608,7 +608,8 @@ int
 history_query(sqlite3 *db, void *arg)
 {
 	struct hist_query	*q = arg;
-	int64_t			 a, b, mid;
+	struct hist_bound	 lo, hi;
+	int64_t			 mid;
 	int			 rc = SQLITE_OK, half;
 
 	switch (q->sub) {
@@ -645,15 +646,23 @@ history_query(sqlite3 *db, void *arg)
 			    q->limit - q->nrows);
 		break;
 	case HQ_BETWEEN:
-		/* Forwards or backwards: counted from the first bound. */
-		hist_bound_resolve(db, &q->a, 0);
-		hist_bound_resolve(db, &q->b, 0);
-		a = q->a.id;
-		b = q->b.id;
-		if (a <= b)
-			rc = hist_range(db, q, a, b, 0, q->limit);
-		else
-			rc = hist_range(db, q, b, a, 1, q->limit);
+		/* Forwards or backwards: counted from the first bound.  Both
+		 * bounds are exclusive: the earlier one is resolved as "after
+		 * it", the later one as "before it" (a time that falls
+		 * between two messages must not lose the first one after). */
+		lo = q->a;
+		hi = q->b;
+		hist_bound_resolve(db, &lo, 0);
+		hist_bound_resolve(db, &hi, 0);
+		if (lo.id <= hi.id) {
+			hist_bound_resolve(db, &q->a, 1);
+			hist_bound_resolve(db, &q->b, 0);
+			rc = hist_range(db, q, q->a.id, q->b.id, 0, q->limit);
+		} else {
+			hist_bound_resolve(db, &q->a, 0);
+			hist_bound_resolve(db, &q->b, 1);
+			rc = hist_range(db, q, q->b.id, q->a.id, 1, q->limit);
+		}
 		break;
 	}
 	q->rc = rc;
