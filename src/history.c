@@ -321,8 +321,13 @@ hist_where(struct buf *b, const struct hist_query *q)
 	else
 		buf_addstr(b, "target = ?1 AND ?1 IN (SELECT value FROM "
 		    "json_each(?2))");
-	if (q->events)
+	/* Only the kinds the caller is sent: a row that is read and then
+	 * not sent would still count against the limit, and a page of
+	 * those would look like the end of the history. */
+	if (q->events && q->tagmsg)
 		buf_addstr(b, " AND kind <> 11");
+	else if (q->events)
+		buf_addstr(b, " AND kind NOT IN (3, 11)");
 	else if (q->tagmsg)
 		buf_addstr(b, " AND kind IN (1, 2, 3)");
 	else
