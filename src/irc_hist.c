@@ -567,8 +567,10 @@ cmd_markread(struct client *c, struct msg *m)
 		    "Missing parameters");
 		return 0;
 	}
+	/* Not INTERNAL_ERROR, which says "try again": logging in is what
+	 * helps (the code other servers send here too). */
 	if (c->account == NULL || (a = account_find(c->account)) == NULL) {
-		reply_fail(c, "MARKREAD", "INTERNAL_ERROR",
+		reply_fail(c, "MARKREAD", "ACCOUNT_REQUIRED",
 		    reply_param(m->params[0]), "Read markers are kept for "
 		    "logged-in users");
 		return 0;
