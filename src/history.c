@@ -200,6 +200,7 @@ history_query_free(struct hist_query *q)
 	free(q->text);
 	free(q->from);
 	free(q->mention);
+	free(q->mention_nick);
 	free(q->error);
 	free(q);
 }
@@ -539,8 +540,9 @@ hist_search(sqlite3 *db, struct hist_query *q)
 
 /*
  * What someone missed while away (login replay for clients without
- * chathistory): DMs to them, and channel messages that mention their
- * nick, after q->since, oldest first.
+ * chathistory): DMs to them, and channel messages that may mention their
+ * account name or nick (the caller keeps those that do, as words), after
+ * q->since, oldest first.
  */
 static int
 hist_missed(sqlite3 *db, struct hist_query *q)
@@ -558,7 +560,8 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
 	    "target = CASE WHEN h.dm_lo = ?2 THEN h.dm_hi ELSE h.dm_lo END), "
 	    "0)) OR (target <> '' AND target IN (SELECT value FROM "
-	    "json_each(?3)) AND instr(lc_fold(body), ?4) > 0 AND time > "
+	    "json_each(?3)) AND (instr(lc_fold(body), ?4) > 0 OR "
+	    "instr(lc_fold(body), ?7) > 0) AND time > "
 	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
 	    "target = h.target), 0))) ORDER BY id LIMIT ?5", -1, &s, NULL);
 	if (rc != SQLITE_OK)
@@ -571,6 +574,8 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	    SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, q->limit);
 	sqlite3_bind_int64(s, 6, q->account_id);
+	sqlite3_bind_text(s, 7, q->mention_nick != NULL ? q->mention_nick :
+	    "\x01", -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		hist_push(q, s);
 	sqlite3_finalize(s);

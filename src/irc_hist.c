@@ -711,6 +711,8 @@ irc_hist_replay(struct client *c, struct account *a)
 	q->readable = irc_hist_readable(c, NULL);
 	casemap_fold(a->name, fold, sizeof fold);
 	q->mention = xstrdup(fold);
+	if (c->nick != NULL && casemap_fold(c->nick, fold, sizeof fold) == 0)
+		q->mention_nick = xstrdup(fold);
 	q->account_id = a->id;
 	req = xcalloc(1, sizeof *req);
 	req->q = q;
