@@ -142,6 +142,25 @@ irc_auth_free(struct session *s)
 	s->auth = NULL;
 }
 
+/*
+ * Registration of c's running session completes: a SASL exchange still
+ * open is aborted (IRCv3 sasl: 906), so that an AUTHENTICATE line sent
+ * later is not taken for the response to it.
+ */
+void
+irc_auth_abort(struct client *c)
+{
+	struct auth	*a = c->cur != NULL ? c->cur->auth : NULL;
+
+	if (a == NULL || a->mech == AUTH_NONE)
+		return;
+	a->mech = AUTH_NONE;
+	if (a->data.data != NULL)
+		sodium_memzero(a->data.data, a->data.cap);
+	buf_reset(&a->data);
+	reply_num(c, ERR_SASLABORTED);
+}
+
 /* A NOTICE from NickServ to c (its running session, or all). */
 static void
 irc_ns_notice(struct client *c, const char *fmt, ...)

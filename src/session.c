@@ -188,6 +188,7 @@ session_try_register(struct session *s)
 		conn_kill(s->conn, "Login required", 0);
 		return;
 	}
+	irc_auth_abort(c);
 	TAILQ_REMOVE(&session_unreg, s, tq);
 	s->flags |= SESSION_REGISTERED;
 	s->last_ms = now_ms();
