@@ -371,6 +371,11 @@ irc_acct_tick(uint64_t now)
 	TAILQ_FOREACH_SAFE(c, &acct_enforced, enforce_entry, next) {
 		if (now < c->enforce_ms)
 			continue;
+		/* The account may have been dropped meanwhile. */
+		if (c->fold == NULL || account_find_fold(c->fold) == NULL) {
+			irc_enforce_stop(c);
+			continue;
+		}
 		irc_rename_guest(c, "You did not log in to the account that "
 		    "owns your nick");
 	}
@@ -963,14 +968,34 @@ cmd_verify(struct client *c, struct msg *m)
 	return 0;
 }
 
-/* The password of the drop request is right: drop the account. */
+/* Log c out if it is logged in to the account whose fold is arg. */
+static void
+irc_acct_logout_fold(struct client *c, void *arg)
+{
+	char	fold[CASEMAP_FOLDSZ];
+
+	if (c->account != NULL && casemap_fold(c->account, fold,
+	    sizeof fold) == 0 && strcmp(fold, arg) == 0)
+		irc_acct_logout(c);
+}
+
+/*
+ * The account is dropped (or not).  Everyone logged in to it is logged
+ * out now, when it no longer exists: nobody is left logged in to an
+ * account that is gone, and nobody is told to log in to it to keep a
+ * nick that nobody owns any more.
+ */
 static void
 irc_acct_dropped(void *arg, int status, struct account *a)
 {
 	struct session	*s = arg;
 	struct client	*c = s->client;
 
-	(void)a;
+	if (status == SQLITE_OK && a != NULL) {
+		if (c != NULL)
+			c->cur = NULL;
+		client_each_reg(irc_acct_logout_fold, a->fold);
+	}
 	if (!(s->flags & SESSION_QUIT) && c != NULL) {
 		c->cur = s;
 		if (status == SQLITE_OK)
@@ -986,14 +1011,6 @@ irc_acct_dropped(void *arg, int status, struct account *a)
 static void
 irc_acct_drop_confirmed(struct client *c, struct account *a)
 {
-	struct client	*u = a->online;
-
-	if (u != NULL) {
-		irc_acct_logout(u);
-		a->online = NULL;
-	}
-	if (c->account != NULL && account_find(c->account) == a)
-		irc_acct_logout(c);
 	if (account_drop(a, irc_acct_dropped, session_ref(c->cur)) != 0) {
 		session_unref(c->cur);
 		irc_ns_notice(c, "The server is busy; try again later.");
