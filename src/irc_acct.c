@@ -878,6 +878,7 @@ irc_register_start(struct client *c, const char *name, const char *password,
 	struct session		*s = c->cur;
 	struct register_req	*req;
 	struct addr_count	*ac;
+	struct client		*holder;
 	char			 fold[CASEMAP_FOLDSZ], why[160];
 	size_t			 pl = strlen(password);
 	const char		*shown = reply_param(name);
@@ -904,6 +905,13 @@ irc_register_start(struct client *c, const char *name, const char *password,
 	    dict_get(&acct_pending, fold) != NULL) {
 		irc_register_reply(c, via, "ACCOUNT_EXISTS", name,
 		    "The account %s exists already", name);
+		return;
+	}
+	/* An account owns its nick: made under someone else's nick now,
+	 * it would take that nick from them at once (irc_acct_login). */
+	if ((holder = dict_get(&srv.clients, fold)) != NULL && holder != c) {
+		irc_register_reply(c, via, "BAD_ACCOUNT_NAME", shown,
+		    "%s is someone else's nick now", shown);
 		return;
 	}
 	if (pl < PWHASH_MIN_LEN) {
