@@ -954,15 +954,18 @@ int
 cmd_register(struct client *c, struct msg *m)
 {
 	const char	*name = m->params[0];
+	const char	*nick = c->nick != NULL ? c->nick : c->want_nick;
 
-	if (strcmp(name, "*") == 0) {
-		if (c->nick == NULL) {
-			reply_fail(c, "REGISTER", "NEED_NICK", "*",
-			    "Choose a nick with NICK first");
-			return 0;
-		}
-		name = c->nick;
+	/* draft/account-registration: NEED_NICK before any NICK, and
+	 * ACCOUNT_EXISTS must not come before NICK either, whatever the
+	 * name asked for. */
+	if (nick == NULL) {
+		reply_fail(c, "REGISTER", "NEED_NICK", "*",
+		    "Choose a nick with NICK first");
+		return 0;
 	}
+	if (strcmp(name, "*") == 0)
+		name = nick;
 	irc_register_start(c, name, m->params[2], VIA_REGISTER);
 	return 0;
 }
