@@ -76,6 +76,7 @@ client_free(struct client *c)
 	free(c->away);
 	free(c->account);
 	free(c->certfp);
+	free(c->want_nick);
 	free(c);
 }
 
@@ -185,7 +186,8 @@ client_register(struct client *c, struct session *s)
 /*
  * s has registered as one more session of the user c (one account on
  * several devices).  It learns who it is and where it is: the welcome
- * burst, then a JOIN, the topic and the names of every channel c is in.
+ * burst, then a JOIN, the read marker, the topic and the names of every
+ * channel c is in.
  */
 void
 client_attach(struct client *c, struct session *s)
@@ -205,6 +207,8 @@ client_attach(struct client *c, struct session *s)
 		else
 			session_sendf(s, ":%s JOIN %s", client_prefix(c),
 			    m->chan->name);
+		/* IRCv3 read-marker: MARKREAD follows every JOIN sent. */
+		irc_marker_join(c, m->chan);
 		irc_send_topic(c, m->chan, 0);
 		if (!session_has_cap(s, CAP_NO_IMPLICIT_NAMES))
 			irc_names(c, m->chan);

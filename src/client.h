@@ -80,6 +80,8 @@ struct client {
 	char			*away;
 	char			*account;	/* NULL: not logged in */
 	char			*certfp;	/* of the first session */
+	char			*want_nick;	/* asked for before registering,
+						 * held by a logged-in user */
 
 	struct membership	**chans;
 	uint32_t		 nchans, chancap;

@@ -200,6 +200,7 @@ history_query_free(struct hist_query *q)
 	free(q->text);
 	free(q->from);
 	free(q->mention);
+	free(q->mention_nick);
 	free(q->error);
 	free(q);
 }
@@ -321,8 +322,13 @@ hist_where(struct buf *b, const struct hist_query *q)
 	else
 		buf_addstr(b, "target = ?1 AND ?1 IN (SELECT value FROM "
 		    "json_each(?2))");
-	if (q->events)
+	/* Only the kinds the caller is sent: a row that is read and then
+	 * not sent would still count against the limit, and a page of
+	 * those would look like the end of the history. */
+	if (q->events && q->tagmsg)
 		buf_addstr(b, " AND kind <> 11");
+	else if (q->events)
+		buf_addstr(b, " AND kind NOT IN (3, 11)");
 	else if (q->tagmsg)
 		buf_addstr(b, " AND kind IN (1, 2, 3)");
 	else
@@ -534,8 +540,9 @@ hist_search(sqlite3 *db, struct hist_query *q)
 
 /*
  * What someone missed while away (login replay for clients without
- * chathistory): DMs to them, and channel messages that mention their
- * nick, after q->since, oldest first.
+ * chathistory): DMs to them, and channel messages that may mention their
+ * account name or nick (the caller keeps those that do, as words), after
+ * q->since, oldest first.
  */
 static int
 hist_missed(sqlite3 *db, struct hist_query *q)
@@ -553,7 +560,8 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
 	    "target = CASE WHEN h.dm_lo = ?2 THEN h.dm_hi ELSE h.dm_lo END), "
 	    "0)) OR (target <> '' AND target IN (SELECT value FROM "
-	    "json_each(?3)) AND instr(lc_fold(body), ?4) > 0 AND time > "
+	    "json_each(?3)) AND (instr(lc_fold(body), ?4) > 0 OR "
+	    "instr(lc_fold(body), ?7) > 0) AND time > "
 	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
 	    "target = h.target), 0))) ORDER BY id LIMIT ?5", -1, &s, NULL);
 	if (rc != SQLITE_OK)
@@ -566,6 +574,8 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	    SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, q->limit);
 	sqlite3_bind_int64(s, 6, q->account_id);
+	sqlite3_bind_text(s, 7, q->mention_nick != NULL ? q->mention_nick :
+	    "\x01", -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		hist_push(q, s);
 	sqlite3_finalize(s);
@@ -608,7 +618,8 @@ int
 history_query(sqlite3 *db, void *arg)
 {
 	struct hist_query	*q = arg;
-	int64_t			 a, b, mid;
+	struct hist_bound	 lo, hi;
+	int64_t			 mid;
 	int			 rc = SQLITE_OK, half;
 
 	switch (q->sub) {
@@ -645,15 +656,23 @@ history_query(sqlite3 *db, void *arg)
 			    q->limit - q->nrows);
 		break;
 	case HQ_BETWEEN:
-		/* Forwards or backwards: counted from the first bound. */
-		hist_bound_resolve(db, &q->a, 0);
-		hist_bound_resolve(db, &q->b, 0);
-		a = q->a.id;
-		b = q->b.id;
-		if (a <= b)
-			rc = hist_range(db, q, a, b, 0, q->limit);
-		else
-			rc = hist_range(db, q, b, a, 1, q->limit);
+		/* Forwards or backwards: counted from the first bound.  Both
+		 * bounds are exclusive: the earlier one is resolved as "after
+		 * it", the later one as "before it" (a time that falls
+		 * between two messages must not lose the first one after). */
+		lo = q->a;
+		hi = q->b;
+		hist_bound_resolve(db, &lo, 0);
+		hist_bound_resolve(db, &hi, 0);
+		if (lo.id <= hi.id) {
+			hist_bound_resolve(db, &q->a, 1);
+			hist_bound_resolve(db, &q->b, 0);
+			rc = hist_range(db, q, q->a.id, q->b.id, 0, q->limit);
+		} else {
+			hist_bound_resolve(db, &q->a, 0);
+			hist_bound_resolve(db, &q->b, 1);
+			rc = hist_range(db, q, q->b.id, q->a.id, 1, q->limit);
+		}
 		break;
 	}
 	q->rc = rc;

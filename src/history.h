@@ -86,7 +86,8 @@ struct hist_query {
 	char		*text;		/* SEARCH: FTS5 query */
 	char		*from;		/* SEARCH: sender nick (folded) */
 	uint64_t	 since;		/* MISSED: after this time */
-	char		*mention;	/* MISSED: folded nick to look for */
+	char		*mention;	/* MISSED: folded account name and */
+	char		*mention_nick;	/* ... folded nick to look for */
 	int64_t		 account_id;	/* MISSED: whose read markers */
 	/* Results. */
 	struct hist_row	*rows;

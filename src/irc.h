@@ -44,6 +44,8 @@ void	irc_acct_check_nick(struct client *);
 void	irc_enforce_stop(struct client *);
 void	irc_acct_take_nick(struct client *);
 struct client *irc_acct_register(struct client *, struct session *);
+int	irc_acct_want_nick(struct client *);
+void	irc_auth_abort(struct client *);
 int	irc_acct_service_msg(struct client *, const char *, const char *);
 int	irc_acct_reserved(const char *);
 int	irc_acct_may_register(struct client *);

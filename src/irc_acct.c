@@ -142,6 +142,25 @@ irc_auth_free(struct session *s)
 	s->auth = NULL;
 }
 
+/*
+ * Registration of c's running session completes: a SASL exchange still
+ * open is aborted (IRCv3 sasl: 906), so that an AUTHENTICATE line sent
+ * later is not taken for the response to it.
+ */
+void
+irc_auth_abort(struct client *c)
+{
+	struct auth	*a = c->cur != NULL ? c->cur->auth : NULL;
+
+	if (a == NULL || a->mech == AUTH_NONE)
+		return;
+	a->mech = AUTH_NONE;
+	if (a->data.data != NULL)
+		sodium_memzero(a->data.data, a->data.cap);
+	buf_reset(&a->data);
+	reply_num(c, ERR_SASLABORTED);
+}
+
 /* A NOTICE from NickServ to c (its running session, or all). */
 static void
 irc_ns_notice(struct client *c, const char *fmt, ...)
@@ -352,6 +371,11 @@ irc_acct_tick(uint64_t now)
 	TAILQ_FOREACH_SAFE(c, &acct_enforced, enforce_entry, next) {
 		if (now < c->enforce_ms)
 			continue;
+		/* The account may have been dropped meanwhile. */
+		if (c->fold == NULL || account_find_fold(c->fold) == NULL) {
+			irc_enforce_stop(c);
+			continue;
+		}
 		irc_rename_guest(c, "You did not log in to the account that "
 		    "owns your nick");
 	}
@@ -436,6 +460,49 @@ irc_acct_register(struct client *c, struct session *s)
 	s->client = u;
 	u->cur = s;
 	return u;
+}
+
+/*
+ * Registration of c is about to complete and c asked for want_nick, which
+ * a logged-in user or an account held when it asked.  c gets the nick if
+ * it is free now, or if c logged in to the account that owns it (a
+ * squatter is renamed); c goes on without a nick of its own if it logged
+ * in to the user who holds it (irc_acct_register makes it a device of
+ * that user).  Otherwise c is told 433 and keeps its earlier nick, if
+ * any.  Returns 0 if registration may go on, -1 if c needs a nick first.
+ */
+int
+irc_acct_want_nick(struct client *c)
+{
+	struct account	*mine = NULL;
+	struct client	*o;
+	char		 fold[CASEMAP_FOLDSZ];
+	char		*nick = c->want_nick;
+
+	c->want_nick = NULL;
+	if (casemap_fold(nick, fold, sizeof fold) != 0)
+		goto in_use;
+	if (c->account != NULL)
+		mine = account_find(c->account);
+	o = dict_get(&srv.clients, fold);
+	if (o != NULL && o != c && mine != NULL && mine->online == o &&
+	    !(o->flags & CLIENT_QUIT)) {
+		/* One more device of o: o's nick is the nick. */
+		free(nick);
+		return 0;
+	}
+	if (o != NULL && o != c && mine != NULL &&
+	    account_find_fold(fold) == mine && (o->account == NULL ||
+	    account_find(o->account) != mine))
+		irc_acct_take_nick(o);
+	if (client_set_nick(c, nick, fold) == 0) {
+		free(nick);
+		return 0;
+	}
+in_use:
+	reply_num(c, ERR_NICKNAMEINUSE, reply_param(nick));
+	free(nick);
+	return c->nick != NULL ? 0 : -1;
 }
 
 /* The password check of req came back. */
@@ -811,6 +878,7 @@ irc_register_start(struct client *c, const char *name, const char *password,
 	struct session		*s = c->cur;
 	struct register_req	*req;
 	struct addr_count	*ac;
+	struct client		*holder;
 	char			 fold[CASEMAP_FOLDSZ], why[160];
 	size_t			 pl = strlen(password);
 	const char		*shown = reply_param(name);
@@ -837,6 +905,13 @@ irc_register_start(struct client *c, const char *name, const char *password,
 	    dict_get(&acct_pending, fold) != NULL) {
 		irc_register_reply(c, via, "ACCOUNT_EXISTS", name,
 		    "The account %s exists already", name);
+		return;
+	}
+	/* An account owns its nick: made under someone else's nick now,
+	 * it would take that nick from them at once (irc_acct_login). */
+	if ((holder = dict_get(&srv.clients, fold)) != NULL && holder != c) {
+		irc_register_reply(c, via, "BAD_ACCOUNT_NAME", shown,
+		    "%s is someone else's nick now", shown);
 		return;
 	}
 	if (pl < PWHASH_MIN_LEN) {
@@ -879,15 +954,18 @@ int
 cmd_register(struct client *c, struct msg *m)
 {
 	const char	*name = m->params[0];
+	const char	*nick = c->nick != NULL ? c->nick : c->want_nick;
 
-	if (strcmp(name, "*") == 0) {
-		if (c->nick == NULL) {
-			reply_fail(c, "REGISTER", "NEED_NICK", "*",
-			    "Choose a nick with NICK first");
-			return 0;
-		}
-		name = c->nick;
+	/* draft/account-registration: NEED_NICK before any NICK, and
+	 * ACCOUNT_EXISTS must not come before NICK either, whatever the
+	 * name asked for. */
+	if (nick == NULL) {
+		reply_fail(c, "REGISTER", "NEED_NICK", "*",
+		    "Choose a nick with NICK first");
+		return 0;
 	}
+	if (strcmp(name, "*") == 0)
+		name = nick;
 	irc_register_start(c, name, m->params[2], VIA_REGISTER);
 	return 0;
 }
@@ -901,14 +979,34 @@ cmd_verify(struct client *c, struct msg *m)
 	return 0;
 }
 
-/* The password of the drop request is right: drop the account. */
+/* Log c out if it is logged in to the account whose fold is arg. */
+static void
+irc_acct_logout_fold(struct client *c, void *arg)
+{
+	char	fold[CASEMAP_FOLDSZ];
+
+	if (c->account != NULL && casemap_fold(c->account, fold,
+	    sizeof fold) == 0 && strcmp(fold, arg) == 0)
+		irc_acct_logout(c);
+}
+
+/*
+ * The account is dropped (or not).  Everyone logged in to it is logged
+ * out now, when it no longer exists: nobody is left logged in to an
+ * account that is gone, and nobody is told to log in to it to keep a
+ * nick that nobody owns any more.
+ */
 static void
 irc_acct_dropped(void *arg, int status, struct account *a)
 {
 	struct session	*s = arg;
 	struct client	*c = s->client;
 
-	(void)a;
+	if (status == SQLITE_OK && a != NULL) {
+		if (c != NULL)
+			c->cur = NULL;
+		client_each_reg(irc_acct_logout_fold, a->fold);
+	}
 	if (!(s->flags & SESSION_QUIT) && c != NULL) {
 		c->cur = s;
 		if (status == SQLITE_OK)
@@ -924,14 +1022,6 @@ irc_acct_dropped(void *arg, int status, struct account *a)
 static void
 irc_acct_drop_confirmed(struct client *c, struct account *a)
 {
-	struct client	*u = a->online;
-
-	if (u != NULL) {
-		irc_acct_logout(u);
-		a->online = NULL;
-	}
-	if (c->account != NULL && account_find(c->account) == a)
-		irc_acct_logout(c);
 	if (account_drop(a, irc_acct_dropped, session_ref(c->cur)) != 0) {
 		session_unref(c->cur);
 		irc_ns_notice(c, "The server is busy; try again later.");
@@ -975,6 +1065,67 @@ irc_pass_hashed(void *arg, char *hash)
 		session_unref(s);
 	}
 	free(req);
+}
+
+struct cert_req {
+	struct session	*s;
+	int		 add;
+	char		 fp[65];
+};
+
+/* A CERT ADD or DEL is committed (or not): say so, and read on. */
+static void
+irc_cert_changed(void *arg, int status, struct account *a)
+{
+	struct cert_req	*req = arg;
+	struct session	*s = req->s;
+	struct client	*c = s->client;
+
+	(void)a;
+	if (!(s->flags & SESSION_QUIT) && c != NULL) {
+		c->cur = s;
+		if (status != SQLITE_OK && req->add &&
+		    (status & 0xff) == SQLITE_CONSTRAINT)
+			irc_ns_notice(c, "That certificate belongs to an "
+			    "account already.");
+		else if (status != SQLITE_OK)
+			irc_ns_notice(c, "The certificate could not be %s: "
+			    "%s.", req->add ? "added" : "removed",
+			    store_strerror(status));
+		else if (req->add)
+			irc_ns_notice(c, "Certificate %s added.", req->fp);
+		else
+			irc_ns_notice(c, "Certificate %s removed.", req->fp);
+		c->cur = NULL;
+	}
+	session_resume(s);
+	session_unref(s);
+	free(req);
+}
+
+/*
+ * Add (or remove) certificate fingerprint fp to a.  The answer comes
+ * once it is on disk, and the session waits for it, so that a CERT LIST
+ * or SASL EXTERNAL right behind sees the change.
+ */
+static void
+irc_cert_start(struct client *c, struct account *a, const char *fp, int add)
+{
+	struct cert_req	*req = xcalloc(1, sizeof *req);
+	int		 rc;
+
+	req->s = session_ref(c->cur);
+	req->add = add;
+	strlcpy_u(req->fp, fp, sizeof req->fp);
+	rc = add ? account_add_certfp(a, fp, irc_cert_changed, req) :
+	    account_del_certfp(a, fp, irc_cert_changed, req);
+	if (rc != 0) {
+		session_unref(req->s);
+		free(req);
+		irc_ns_notice(c, "The server is busy; try again.");
+		return;
+	}
+	session_pause(c->cur);
 }
 
 /* NickServ's commands, from PRIVMSG NickServ or the NS command. */
@@ -1090,18 +1241,12 @@ irc_nickserv(struct client *c, char *text)
 				    "an account already.");
 				return;
 			}
-			if (account_add_certfp(a, fp, NULL, NULL) != 0)
-				irc_ns_notice(c, "The server is busy.");
-			else
-				irc_ns_notice(c, "Certificate %s added.", fp);
+			irc_cert_start(c, a, fp, 1);
 		} else if (argc >= 3 && strcasecmp(argv[1], "DEL") == 0) {
 			if (account_by_certfp(argv[2]) != a)
 				irc_ns_notice(c, "Not one of yours.");
-			else if (account_del_certfp(a, argv[2], NULL, NULL) !=
-			    0)
-				irc_ns_notice(c, "The server is busy.");
 			else
-				irc_ns_notice(c, "Certificate removed.");
+				irc_cert_start(c, a, argv[2], 0);
 		} else
 			irc_ns_notice(c, "Usage: CERT ADD|DEL|LIST "
 			    "[fingerprint]");

@@ -80,6 +80,20 @@ cmd_nick(struct client *c, struct msg *m)
 	o = dict_get(&srv.clients, fold);
 	if (o != NULL && o != c) {
 		a = account_find_fold(fold);
+		/* Before registration, a nick that a logged-in user or an
+		 * account holds may yet be this client's: a SASL login still
+		 * to come makes it a device of that user, or its owner.
+		 * Registration decides (irc_acct_want_nick). */
+		if (!(c->flags & CLIENT_REGISTERED) &&
+		    (o->flags & CLIENT_REGISTERED) && (o->account != NULL ||
+		    a != NULL) && (a == NULL || c->account == NULL ||
+		    account_find(c->account) != a || (o->account != NULL &&
+		    account_find(o->account) == a))) {
+			free(c->want_nick);
+			c->want_nick = xstrdup(nick);
+			session_try_register(c->cur);
+			return 0;
+		}
 		/* The owner of a registered nick takes it back from whoever
 		 * holds it without being logged into it. */
 		if (a == NULL || c->account == NULL ||
@@ -92,6 +106,8 @@ cmd_nick(struct client *c, struct msg *m)
 		irc_acct_take_nick(o);
 	}
 	if (!(c->flags & CLIENT_REGISTERED)) {
+		free(c->want_nick);
+		c->want_nick = NULL;
 		client_set_nick(c, nick, fold);
 		session_try_register(c->cur);
 		return 0;

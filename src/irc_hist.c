@@ -23,6 +23,7 @@
 #include "client.h"
 #include "history.h"
 #include "irc.h"
+#include "limits.h"
 #include "line.h"
 #include "log.h"
 #include "marker.h"
@@ -293,6 +294,21 @@ irc_hist_batch_close(struct client *c, const char *id)
 static const char *const hist_subs[] = { NULL, "LATEST", "BEFORE", "AFTER",
     "AROUND", "BETWEEN", "TARGETS" };
 
+/*
+ * The context of a FAIL about subcommand sub and target (NULL or "":
+ * none): "<subcommand> <target>", two parameters (IRCv3 chathistory
+ * errors), the target as the client sent it when it is safe to echo.
+ */
+static const char *
+irc_hist_ctx(char *out, size_t outsz, const char *sub, const char *target)
+{
+	if (target == NULL || *target == '\0')
+		snprintf(out, outsz, "%s", sub);
+	else
+		snprintf(out, outsz, "%s %s", sub, reply_param(target));
+	return out;
+}
+
 /* The query is done: send the batch (or the error) to whoever asked. */
 static void
 irc_hist_done(void *arg, int rc)
@@ -302,6 +318,7 @@ irc_hist_done(void *arg, int rc)
 	struct client		*c;
 	struct line		*l;
 	char			 id[32], ts[40], name[NAME_MAX_BYTES + 1];
+	char			 ctx[LINE_MAX_BODY + 16];
 	struct channel		*ch;
 	int			 i;
 
@@ -313,7 +330,8 @@ irc_hist_done(void *arg, int rc)
 		log_warnx("history query failed: %s", q->error != NULL ?
 		    q->error : store_strerror(rc));
 		reply_fail(c, "CHATHISTORY", "MESSAGE_ERROR",
-		    q->sub == HQ_TARGETS ? "TARGETS" : hist_subs[q->sub],
+		    irc_hist_ctx(ctx, sizeof ctx, q->sub == HQ_TARGETS ?
+		    "TARGETS" : hist_subs[q->sub], req->name),
 		    "Messages could not be retrieved");
 		goto out;
 	}
@@ -415,6 +433,7 @@ cmd_chathistory(struct client *c, struct msg *m)
 	struct hist_req		*req;
 	const char		*sub = m->params[0];
 	char			 shown[NAME_MAX_BYTES + 1];
+	char			 ctx[LINE_MAX_BODY + 16];
 	long long		 limit;
 	int			 i, which = 0, nsel;
 
@@ -471,8 +490,8 @@ cmd_chathistory(struct client *c, struct msg *m)
 		if (irc_hist_target(c, m->params[1], q, shown,
 		    sizeof shown) != 0) {
 			reply_fail(c, "CHATHISTORY", "INVALID_TARGET",
-			    hist_subs[which], "%s :Messages could not be "
-			    "retrieved", reply_param(m->params[1]));
+			    irc_hist_ctx(ctx, sizeof ctx, hist_subs[which],
+			    m->params[1]), "Messages could not be retrieved");
 			history_query_free(q);
 			return 0;
 		}
@@ -482,7 +501,9 @@ cmd_chathistory(struct client *c, struct msg *m)
 	strlcpy_u(req->name, shown, sizeof req->name);
 	req->later = reply_later(c);
 	if (store_read(irc_hist_run, irc_hist_done, req) != 0) {
-		reply_fail(c, "CHATHISTORY", "MESSAGE_ERROR", hist_subs[which],
+		reply_fail(c, "CHATHISTORY", "MESSAGE_ERROR",
+		    irc_hist_ctx(ctx, sizeof ctx, hist_subs[which],
+		    which == HQ_TARGETS ? NULL : m->params[1]),
 		    "Messages could not be retrieved");
 		later_end(req->later);
 		history_query_free(q);
@@ -546,8 +567,10 @@ cmd_markread(struct client *c, struct msg *m)
 		    "Missing parameters");
 		return 0;
 	}
+	/* Not INTERNAL_ERROR, which says "try again": logging in is what
+	 * helps (the code other servers send here too). */
 	if (c->account == NULL || (a = account_find(c->account)) == NULL) {
-		reply_fail(c, "MARKREAD", "INTERNAL_ERROR",
+		reply_fail(c, "MARKREAD", "ACCOUNT_REQUIRED",
 		    reply_param(m->params[0]), "Read markers are kept for "
 		    "logged-in users");
 		return 0;
@@ -688,6 +711,8 @@ irc_hist_replay(struct client *c, struct account *a)
 	q->readable = irc_hist_readable(c, NULL);
 	casemap_fold(a->name, fold, sizeof fold);
 	q->mention = xstrdup(fold);
+	if (c->nick != NULL && casemap_fold(c->nick, fold, sizeof fold) == 0)
+		q->mention_nick = xstrdup(fold);
 	q->account_id = a->id;
 	req = xcalloc(1, sizeof *req);
 	req->q = q;

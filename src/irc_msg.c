@@ -220,7 +220,12 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 		/* A registered user who is away from every device still gets
 		 * the message: it waits in history (offline delivery). */
 		a = account_find(target);
-		if (a == NULL || (a->flags & ACCOUNT_SUSPENDED) ||
+		/* The account's user is online under another nick. */
+		if (a != NULL && a->online != NULL &&
+		    (a->online->flags & CLIENT_REGISTERED) &&
+		    !(a->online->flags & CLIENT_QUIT))
+			t = a->online;
+		else if (a == NULL || (a->flags & ACCOUNT_SUSPENDED) ||
 		    kind == KIND_TAGMSG) {
 			if (kind != KIND_NOTICE)
 				reply_num(c, ERR_NOSUCHNICK,

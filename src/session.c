@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "casemap.h"
@@ -172,8 +173,11 @@ session_try_register(struct session *s)
 {
 	struct client	*c = s->client, *u;
 
-	if ((s->flags & SESSION_REGISTERED) || c->nick == NULL ||
-	    !(s->flags & SESSION_GOT_USER) || (s->flags & SESSION_CAP_NEG))
+	if ((s->flags & SESSION_REGISTERED) || (c->nick == NULL &&
+	    c->want_nick == NULL) || !(s->flags & SESSION_GOT_USER) ||
+	    (s->flags & SESSION_CAP_NEG))
+		return;
+	if (c->want_nick != NULL && irc_acct_want_nick(c) != 0)
 		return;
 	if (srv.cfg.password != NULL && !(s->flags & SESSION_PASS_OK)) {
 		reply_num(c, ERR_PASSWDMISMATCH);
@@ -184,6 +188,7 @@ session_try_register(struct session *s)
 		conn_kill(s->conn, "Login required", 0);
 		return;
 	}
+	irc_auth_abort(c);
 	TAILQ_REMOVE(&session_unreg, s, tq);
 	s->flags |= SESSION_REGISTERED;
 	s->last_ms = now_ms();
@@ -289,6 +294,64 @@ session_safe_verb(const char *v, int valid, char *out, size_t outsz)
 	out[n] = '\0';
 }
 
+/*
+ * Does the raw line carry a secret (a password, a SASL response)?  Its
+ * verb is one that takes one, or it is a message to NickServ.  *vlen
+ * gets the length of everything up to the end of the verb.
+ */
+static int
+session_secret_line(const char *line, size_t len, size_t *vlen)
+{
+	static const char *const verbs[] = { "PASS", "AUTHENTICATE",
+	    "REGISTER", "VERIFY", "NS", "NICKSERV", "OPER", NULL };
+	const char	*p = line, *end = line + len, *v, *t;
+	size_t		 n, i;
+
+	/* Skip the tags and the source, as msg.c does. */
+	if (p < end && *p == '@')
+		while (p < end && *p != ' ')
+			p++;
+	while (p < end && *p == ' ')
+		p++;
+	if (p < end && *p == ':')
+		while (p < end && *p != ' ')
+			p++;
+	while (p < end && *p == ' ')
+		p++;
+	v = p;
+	while (p < end && *p != ' ')
+		p++;
+	n = p - v;
+	*vlen = p - line;
+	for (i = 0; verbs[i] != NULL; i++)
+		if (n == strlen(verbs[i]) && strncasecmp(v, verbs[i], n) == 0)
+			return 1;
+	if ((n == 7 && strncasecmp(v, "PRIVMSG", 7) == 0) ||
+	    (n == 6 && strncasecmp(v, "NOTICE", 6) == 0)) {
+		while (p < end && *p == ' ')
+			p++;
+		/* Any target in the list that is NickServ. */
+		for (t = p; t + 8 <= end && *t != ' '; t++)
+			if (strncasecmp(t, "nickserv", 8) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Trace a line read from s, with passwords and SASL data masked. */
+static void
+session_trace_in(struct session *s, const char *line, size_t len)
+{
+	size_t	vlen;
+
+	if (session_secret_line(line, len, &vlen))
+		log_trace0("conn %llu: <- %.*s ***", (unsigned long long)
+		    s->conn->id, (int)(vlen > 300 ? 300 : vlen), line);
+	else
+		log_trace0("conn %llu: <- %.*s", (unsigned long long)
+		    s->conn->id, (int)(len > 300 ? 300 : len), line);
+}
+
 /* Reply to a line that never reaches dispatch (no label applies). */
 static void
 session_reject(struct session *s)
@@ -322,8 +385,8 @@ session_line(struct session *s, char *line, size_t len)
 	session_touch(s, now);
 	if (len == 0)
 		return CONN_LINE_OK;
-	log_trace(TRACE_IRC, "conn %llu: <- %.*s", (unsigned long long)
-	    s->conn->id, (int)(len > 300 ? 300 : len), line);
+	if (log_trace_flags & TRACE_IRC)
+		session_trace_in(s, line, len);
 	if (len > LINE_MAX) {
 		session_reject(s);
 		reply_num(c, ERR_INPUTTOOLONG);
