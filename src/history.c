@@ -333,6 +333,8 @@ hist_where(struct buf *b, const struct hist_query *q)
 		buf_addstr(b, " AND kind IN (1, 2, 3)");
 	else
 		buf_addstr(b, " AND kind IN (1, 2)");
+	/* Redacted rows are never sent: they must not fill the page. */
+	buf_addstr(b, " AND (flags & 1) = 0");
 }
 
 static void

@@ -110,6 +110,25 @@ irc_hist_readable(const struct client *c, const struct channel *only)
 	return buf_detach(&b);
 }
 
+/* The JSON array of the channels c is in (TARGETS lists c's own
+ * conversations, not every public channel). */
+static char *
+irc_hist_joined(const struct client *c)
+{
+	struct buf	b;
+	uint32_t	i;
+
+	buf_init(&b);
+	buf_addch(&b, '[');
+	for (i = 0; i < c->nchans; i++) {
+		if (i > 0)
+			buf_addch(&b, ',');
+		irc_json_str(&b, c->chans[i]->chan->fold);
+	}
+	buf_addch(&b, ']');
+	return buf_detach(&b);
+}
+
 /* c's own DM key, or "" when c is not logged in (no DM history then). */
 static void
 irc_hist_me(const struct client *c, char *out, size_t outsz)
@@ -474,7 +493,7 @@ cmd_chathistory(struct client *c, struct msg *m)
 			return 0;
 		}
 		irc_hist_me(c, q->me, sizeof q->me);
-		q->readable = irc_hist_readable(c, NULL);
+		q->readable = irc_hist_joined(c);
 	} else {
 		if (irc_hist_selector(m->params[2], &q->a, which == HQ_LATEST ||
 		    which == HQ_BEFORE) != 0 || (which == HQ_BETWEEN &&

@@ -53,6 +53,7 @@ struct irc_mode_echo {
 	struct client	*from;
 	struct channel	*ch;
 	struct buf	 modes;		/* "+o-v" */
+	struct buf	 hargs;		/* args for history: keys hidden */
 	struct buf	 args;		/* " bob carol" */
 	size_t		 last;		/* offset of the last argument */
 	int		 nargs;
@@ -205,6 +206,7 @@ irc_mode_echo_init(struct irc_mode_echo *e, struct client *from,
 	e->ch = ch;
 	buf_init(&e->modes);
 	buf_init(&e->args);
+	buf_init(&e->hargs);
 	e->head = strlen(client_prefix(from)) + strlen(ch->name) + 9;
 }
 
@@ -230,12 +232,24 @@ irc_mode_echo_flush(struct irc_mode_echo *e)
 	} else
 		event_text(ev, 0, ":%s MODE %s %s", client_prefix(e->from),
 		    e->ch->name, e->modes.data);
-	irc_chan_row(ev, e->ch)->body = xstrdup(ev->text[0] +
-	    strlen(client_prefix(e->from)) + strlen(e->ch->name) + 8);
+	{
+		char	*body;
+
+		if (e->nargs > 0) {
+			const char *hl = strrchr(e->hargs.data, ' ') + 1;
+
+			xasprintf(&body, "%s%.*s%s%s", e->modes.data,
+			    (int)(hl - e->hargs.data), e->hargs.data,
+			    msg_param_is_middle(hl) ? "" : ":", hl);
+		} else
+			body = xstrdup(e->modes.data);
+		irc_chan_row(ev, e->ch)->body = body;
+	}
 	event_submit(ev);
 	chanreg_changed(e->ch);
 	buf_reset(&e->modes);
 	buf_reset(&e->args);
+	buf_reset(&e->hargs);
 	e->nargs = 0;
 	e->sign = 0;
 }
@@ -260,6 +274,9 @@ irc_mode_echo_add(struct irc_mode_echo *e, int add, char letter,
 		e->last = e->args.len;
 		buf_addstr(&e->args, arg);
 		e->nargs++;
+		/* History outlives the key: readers later must not learn it. */
+		buf_addch(&e->hargs, ' ');
+		buf_addstr(&e->hargs, letter == 'k' ? "*" : arg);
 	}
 }
 
@@ -269,6 +286,7 @@ irc_mode_echo_done(struct irc_mode_echo *e)
 	irc_mode_echo_flush(e);
 	buf_free(&e->modes);
 	buf_free(&e->args);
+	buf_free(&e->hargs);
 }
 
 /*
