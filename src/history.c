@@ -33,6 +33,7 @@
 #define HIST_FTS_ROW		"kind IN (1, 2) AND (flags & 1) = 0 AND " \
 				"body IS NOT NULL"
 #define HIST_PROGRESS_OPS	1000	/* VM steps between deadline checks */
+#define HIST_PREFIX_MIN		2	/* characters before a prefix's '*' */
 
 static sqlite3_stmt	*hist_ins;	/* writer thread only */
 static int64_t		 hist_fts_upto = -1;
@@ -440,13 +441,27 @@ hist_targets(sqlite3 *db, struct hist_query *q)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Characters (not bytes) in the n bytes of UTF-8 at s. */
+static size_t
+hist_chars(const char *s, size_t n)
+{
+	size_t	i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
 /*
  * Make a safe FTS5 query from what the user typed: every word becomes a
  * quoted string ("..." with inner quotes doubled), so no operator,
  * column filter or syntax of FTS5 can be written; all words must match.
  * A word that ends in '*' is a prefix ("прив*" finds "Привет"): the star
  * goes after the closing quote, where FTS5 reads it as a prefix mark.
- * NULL when there is no word at all.
+ * A prefix has HIST_PREFIX_MIN characters at least: FTS5 merges the
+ * postings of every word a prefix matches in one step that no deadline
+ * can stop, and "a*" matches a good part of any index.  NULL when there
+ * is no word at all.
  */
 static char *
 hist_fts_query(const char *text)
@@ -466,7 +481,8 @@ hist_fts_query(const char *text)
 		while (*p != '\0' && *p != ' ' && *p != '\t')
 			p++;
 		n = p - w;
-		prefix = n > 1 && w[n - 1] == '*';
+		prefix = n > 1 && w[n - 1] == '*' &&
+		    hist_chars(w, n - 1) >= HIST_PREFIX_MIN;
 		if (prefix)
 			n--;
 		if (b.len > 0)

@@ -10,8 +10,9 @@
  * the DM with that user), from= (a sender's nick), after= and before=
  * (server-time timestamps, both inclusive; "timestamp=" before them is
  * accepted too), text= (words, all of which must be in the message, in
- * any case, any script; a word ending in '*' is a prefix), limit= (at
- * most SEARCH_MAX).  Unknown attributes are ignored, as soju does; a bad
+ * any case, any script; a word ending in '*' is a prefix of two
+ * characters or more; at most SEARCH_WORDS words), limit= (at most
+ * SEARCH_MAX).  Unknown attributes are ignored, as soju does; a bad
  * value is FAIL SEARCH INVALID_PARAMS <attribute>.  in= is optional: the
  * whole readable history is searched without it.
  *
@@ -52,6 +53,7 @@
 #define SEARCH_RUNNING			2	/* queries at once */
 #define SEARCH_QUEUED			64	/* waiting, server-wide */
 #define SEARCH_QUEUED_PER_CLIENT	4
+#define SEARCH_WORDS			32	/* in text= */
 
 struct search_req {
 	struct later		*later;
@@ -160,11 +162,19 @@ search_time(const char *v, uint64_t *t)
 	return time_parse_iso(v, t);
 }
 
-/* Does s hold anything but blanks? */
+/* How many words (blank-separated) s holds. */
 static int
-search_has_word(const char *s)
+search_words(const char *s)
 {
-	return s[strspn(s, " \t")] != '\0';
+	int	n = 0;
+
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			return n;
+		n++;
+		s += strcspn(s, " \t");
+	}
 }
 
 /*
@@ -214,8 +224,10 @@ search_attr(struct client *c, struct hist_query *q, const char *key,
 			return -1;
 		q->b.set = 1;
 	} else if (strcmp(key, "text") == 0) {
+		if (search_words(v) > SEARCH_WORDS)
+			return -1;
 		free(q->text);
-		q->text = search_has_word(v) ? xstrdup(v) : NULL;
+		q->text = search_words(v) > 0 ? xstrdup(v) : NULL;
 	} else if (strcmp(key, "limit") == 0) {
 		if (str_to_int(v, 1, 1LL << 31, &n) != 0)
 			return -1;

@@ -26,6 +26,10 @@ def test_cyrillic_any_case(server):
     assert ids(search(alice, "text=ПРИВЕТ")) == [mid]
     assert ids(search(alice, "text=Привет;in=#c")) == [mid]
     assert ids(search(alice, "text=прив*")) == [mid]
+    assert ids(search(alice, "text=пр*")) == [mid]
+    # One character is no prefix (it would match half the index): the
+    # word itself.
+    assert search(alice, "text=п*") == []
     assert search(alice, "text=пока") == []
     m = search(alice, "text=мир")[0]
     assert m.nick == "alice" and m.params == ["#c", "Привет, мир!"]
@@ -161,7 +165,8 @@ def test_invalid_params(server):
     for attrs, key in (("limit=0", "limit"), ("limit=-3", "limit"),
                        ("limit=ten", "limit"), ("after=yesterday", "after"),
                        ("before=2024-13-45T99:00:00.000Z", "before"),
-                       ("in=", "in"), ("from=", "from")):
+                       ("in=", "in"), ("from=", "from"),
+                       ("text=" + "\\s".join(["w"] * 33), "text")):
         alice.send("SEARCH " + attrs)
         m = fail(alice, "SEARCH", "INVALID_PARAMS")
         assert m.params[2] == key, m
