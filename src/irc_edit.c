@@ -33,9 +33,9 @@
  *
  * Delivery: clients with the cap get the REDACT or EDIT itself (with a
  * new msgid and time).  Others get a fallback from the same source, as
- * both specs suggest: a NOTICE saying that a message was deleted, or the
- * new text as a PRIVMSG (NOTICE for a notice) "* edited: ..." that
- * replies (+draft/reply) to the original.  REDACT reaches every session
+ * both specs suggest: a NOTICE saying that a message was deleted (none
+ * for a reaction, a TAGMSG), or the new text as a PRIVMSG (NOTICE for a
+ * notice) "* edited: ..." that replies (+draft/reply) to the original.  REDACT reaches every session
  * of its author, as Ergo does; EDIT follows echo-message like the
  * message it changes.
  *
@@ -298,6 +298,18 @@ edit_nick_of(const char *prefix, char *out, size_t outsz)
 	out[n] = '\0';
 }
 
+/* The REDACT line, as text `which` of ev. */
+static void
+edit_redact_text(struct event *ev, int which, const char *pfx,
+    const char *tname, const char *msgid, const char *reason)
+{
+	if (reason != NULL)
+		event_text(ev, which, ":%s REDACT %s %s :%s", pfx, tname,
+		    msgid, reason);
+	else
+		event_text(ev, which, ":%s REDACT %s %s", pfx, tname, msgid);
+}
+
 /*
  * The change is committed: tell the conversation.  from is the actor
  * (with its session current when it is still here).
@@ -340,14 +352,13 @@ edit_deliver(struct edit_req *req, struct client *from)
 		event_set_channel(ev, ch);
 	if (to != NULL)
 		event_set_to(ev, to);
-	if (req->op == EDIT_REDACT) {
+	if (req->op == EDIT_REDACT && req->row.kind == HIST_TAGMSG) {
+		/* A reaction: no fallback to tell of it. */
+		ev->need_cap = CAP_MESSAGE_REDACTION;
+		edit_redact_text(ev, 0, pfx, tname, msgid, req->text);
+	} else if (req->op == EDIT_REDACT) {
 		ev->alt_cap = CAP_MESSAGE_REDACTION;
-		if (req->text != NULL)
-			event_text(ev, 1, ":%s REDACT %s %s :%s", pfx, tname,
-			    msgid, req->text);
-		else
-			event_text(ev, 1, ":%s REDACT %s %s", pfx, tname,
-			    msgid);
+		edit_redact_text(ev, 1, pfx, tname, msgid, req->text);
 		edit_ago(ev->time_ms > req->row.time ? ev->time_ms -
 		    req->row.time : 0, ago, sizeof ago);
 		edit_nick_of(req->row.sender != NULL ? req->row.sender : "?",
@@ -444,8 +455,8 @@ edit_read_done(void *arg, int rc)
 	req->job.done = edit_done;
 	next = reply_later(c);
 	if (store_submit(&req->job) != 0) {
-		later_end(next);
 		edit_fail_busy(c, req, SQLITE_FULL);
+		later_end(next);	/* after the reply: it ends c->cur */
 		goto out;
 	}
 	/* The reply stays open until the change is delivered. */

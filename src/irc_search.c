@@ -142,6 +142,11 @@ search_next(void)
 	    (req = TAILQ_FIRST(&search_queue)) != NULL) {
 		TAILQ_REMOVE(&search_queue, req, entry);
 		search_nqueued--;
+		if ((req->later->s->flags & SESSION_QUIT) ||
+		    req->later->s->client == NULL) {
+			search_free(req);	/* nobody to answer */
+			continue;
+		}
 		search_nrunning++;
 		if (store_read(search_run, search_done, req) == 0)
 			continue;

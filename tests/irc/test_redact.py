@@ -343,15 +343,20 @@ def test_redact_by_oper(make_server):
 def test_redact_reaction(server):
     alice = register(server, "alice")
     bob = register(server, "bob")
-    join("#c", alice, bob)
+    carol = server.client("carol", caps=PLAIN)
+    join("#c", alice, bob, carol)
     mid = say(alice, "#c", "hello")
     bob.send("@+draft/reply=%s;+draft/react=x TAGMSG #c" % mid)
     react = bob.expect("TAGMSG").tags["msgid"]
+    carol.expect("TAGMSG")
+    carol.drain()
     bob.send("REDACT #c %s" % react)
     m = bob.expect("REDACT")
     assert m.params == ["#c", react]
     m = alice.expect("REDACT")
     assert m.params == ["#c", react]
+    # No notice about a reaction for those without the cap.
+    carol.assert_silent()
 
 
 def test_redact_survives_restart(make_server):

@@ -248,3 +248,26 @@ def test_big_history_indexed_at_start_and_fast(make_server):
     with db(server) as d:
         assert d.execute("select count(*) from history_fts where history_fts "
                          "match 'usual'").fetchone()[0] == n - 6
+
+
+def test_bounded_concurrency(server):
+    """Two searches run at once, four more of one user wait; past that,
+    FAIL SEARCH INTERNAL_ERROR BUSY.  Every one is answered."""
+    alice = register(server, "alice")
+    join("#c", alice)
+    say(alice, "#c", "queued word")
+    wait_indexed(alice, "text=queued")
+    alice.send_raw(b"".join(b"@label=q%d SEARCH text=queued\r\n" % i
+                            for i in range(10)))
+    answers = {}
+    while len(answers) < 10:
+        m = alice.expect(pred=lambda m: "label" in m.tags)
+        answers[m.tags["label"]] = m
+    busy = [k for k, m in answers.items() if m.command == "FAIL"]
+    assert len(busy) == 4, answers
+    for k in busy:
+        assert answers[k].params[:3] == ["SEARCH", "INTERNAL_ERROR", "BUSY"]
+    ok = [m for m in answers.values() if m.command == "BATCH"]
+    assert len(ok) == 6
+    # And afterwards all is well again.
+    assert len(search(alice, "text=queued")) == 1
