@@ -64,6 +64,7 @@ enum cap_id {
 	CAP_READ_MARKER,
 	CAP_MESSAGE_REDACTION,
 	CAP_SEARCH,
+	CAP_MESSAGE_EDIT,
 	CAP_COUNT
 };
 #define CAPF(id)	(1ULL << (id))

@@ -67,6 +67,14 @@ static struct cmd cmd_table[] = {
 	  .flags = CMD_REG, .penalty = 2 },
 	{ .name = "MARKREAD",	.fn = cmd_markread,	.min = 0,
 	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "SEARCH",	.fn = cmd_search,	.min = 1,
+	  .flags = CMD_REG, .penalty = 2 },
+
+	/* Changing what was said. */
+	{ .name = "REDACT",	.fn = cmd_redact,	.min = 2,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "EDIT",	.fn = cmd_edit,		.min = 1,
+	  .flags = CMD_REG, .penalty = 1 },
 
 	/* Queries and presence. */
 	{ .name = "WHO",	.fn = cmd_who,		.min = 0,

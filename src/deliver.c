@@ -207,6 +207,7 @@ event_free(struct event *ev)
 	free(ev->text[0]);
 	free(ev->text[1]);
 	free(ev->ctags);
+	free(ev->ctags_alt);
 	free(ev->account);
 	free(ev);
 }
@@ -266,6 +267,7 @@ event_deliver(struct event *ev)
 	f.account = ev->account;
 	f.bot = ev->bot;
 	f.ctags = ev->ctags;
+	f.ctags_alt = ev->ctags_alt;
 	f.alt_cap = ev->alt_cap;
 	f.need_cap = ev->need_cap;
 	f.tagmsg = ev->tagmsg;

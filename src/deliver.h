@@ -62,6 +62,7 @@ struct event {
 	struct client		*to;		/* ref */
 	unsigned int		 status;	/* STATUSMSG: MEMBER_* */
 	char			*ctags;		/* client-only tags, escaped */
+	char			*ctags_alt;	/* text[1]'s, if not ctags */
 	char			*text[2];	/* the line, and its alt form */
 	int			 alt_cap;
 	int			 need_cap;

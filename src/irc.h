@@ -2,7 +2,9 @@
  * The IRC command handlers, grouped by area as in ngIRCd's irc-*.c:
  * irc_conn.c (registration and connection), irc_cap.c (CAP),
  * irc_chan.c (channels), irc_msg.c (PRIVMSG/NOTICE/TAGMSG),
- * irc_mode.c (MODE), irc_info.c (queries and presence).
+ * irc_mode.c (MODE), irc_info.c (queries and presence), irc_acct.c
+ * (accounts), irc_hist.c (CHATHISTORY, MARKREAD), irc_edit.c (REDACT,
+ * EDIT), irc_search.c (SEARCH).
  *
  * A handler returns 0, or -1 when the client is gone.  It runs with a
  * parsed struct msg that is valid only during the call.
@@ -10,9 +12,12 @@
 #ifndef LANCHAT_IRC_H
 #define LANCHAT_IRC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct channel;
+struct hist_row;
+struct line;
 struct client;
 struct msg;
 struct session;
@@ -57,6 +62,20 @@ int	irc_hist_can_read(const struct client *, const struct channel *);
 char	*irc_hist_readable(const struct client *, const struct channel *);
 void	irc_hist_replay(struct client *, struct account *);
 void	irc_marker_join(struct client *, struct channel *);
+void	irc_hist_me(const struct client *, char *, size_t);
+void	irc_hist_peer(const char *, char *, size_t, char *, size_t);
+struct line *irc_hist_line(const struct hist_row *, const struct session *,
+	    const char *, const char *);
+void	irc_hist_batch_open(struct client *, char *, size_t, const char *,
+	    const char *);
+void	irc_hist_batch_close(struct client *, const char *);
+
+/* irc_edit.c */
+int	cmd_redact(struct client *, struct msg *);
+int	cmd_edit(struct client *, struct msg *);
+
+/* irc_search.c */
+int	cmd_search(struct client *, struct msg *);
 
 /* irc_cap.c */
 int	cmd_cap(struct client *, struct msg *);
@@ -79,6 +98,7 @@ struct hist_row *irc_chan_row(struct event *, struct channel *);
 int	cmd_privmsg(struct client *, struct msg *);
 int	cmd_notice(struct client *, struct msg *);
 int	cmd_tagmsg(struct client *, struct msg *);
+const char *irc_msg_cannot_send(const struct client *, const struct channel *);
 
 /* irc_mode.c */
 int	cmd_mode(struct client *, struct msg *);

@@ -44,9 +44,12 @@ static struct cap_def cap_defs[] = {
 	{ "draft/account-required", CAP_ACCOUNT_REQUIRED, NULL, 0 },
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL, 1 },
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL, 1 },
+	{ "draft/message-edit",	CAP_MESSAGE_EDIT,	NULL, 1 },
+	{ "draft/message-redaction", CAP_MESSAGE_REDACTION, NULL, 1 },
 	{ "draft/read-marker",	CAP_READ_MARKER,	NULL, 1 },
 	{ "server-time",	CAP_SERVER_TIME,	NULL, 1 },
 	{ "setname",		CAP_SETNAME,		NULL, 1 },
+	{ "soju.im/search",	CAP_SEARCH,		NULL, 1 },
 	{ "standard-replies",	CAP_STANDARD_REPLIES,	NULL, 1 },
 	{ "userhost-in-names",	CAP_USERHOST_IN_NAMES,	NULL, 1 },
 };

@@ -130,7 +130,7 @@ irc_hist_joined(const struct client *c)
 }
 
 /* c's own DM key, or "" when c is not logged in (no DM history then). */
-static void
+void
 irc_hist_me(const struct client *c, char *out, size_t outsz)
 {
 	char	fold[CASEMAP_FOLDSZ];
@@ -142,8 +142,10 @@ irc_hist_me(const struct client *c, char *out, size_t outsz)
 }
 
 /* The DM key of whoever `nick` names: the account of the user online
- * under that nick, a registered account, or the nick itself. */
-static void
+ * under that nick, a registered account, or the nick itself; shown gets
+ * the name to show (the nick online, else the account's name).  out is
+ * "" when nick cannot be a name. */
+void
 irc_hist_peer(const char *nick, char *out, size_t outsz, char *shown,
     size_t shownsz)
 {
@@ -191,9 +193,12 @@ irc_hist_key_name(const char *key, char *out, size_t outsz)
 
 /*
  * The line that replays row r to session s, tags included, in batch
- * (NULL: none).  NULL when s may not see this kind of line.
+ * (NULL: none), addressed to dmtarget if not NULL (else the row's own
+ * target).  NULL when s may not see this kind of line, or the row is
+ * redacted.  An edited row shows its current text.  The caller owns the
+ * reference.  CHATHISTORY, the login replay and SEARCH all use it.
  */
-static struct line *
+struct line *
 irc_hist_line(const struct hist_row *r, const struct session *s,
     const char *batch, const char *dmtarget)
 {
@@ -286,9 +291,10 @@ irc_hist_line(const struct hist_row *r, const struct session *s,
 	return l;
 }
 
-/* Open a batch of type (with one parameter) for c's session; the id
- * goes in id, or id[0] = '\0' when the session has no batch cap. */
-static void
+/* Open a batch of type (with one parameter, or none with NULL) for c's
+ * session; the id goes in id, or id[0] = '\0' when the session has no
+ * batch cap. */
+void
 irc_hist_batch_open(struct client *c, char *id, size_t idsz,
     const char *type, const char *param)
 {
@@ -303,7 +309,8 @@ irc_hist_batch_open(struct client *c, char *id, size_t idsz,
 		client_sendf(c, ":%s BATCH +%s %s", srv.name, id, type);
 }
 
-static void
+/* Close the batch irc_hist_batch_open() opened (if it did). */
+void
 irc_hist_batch_close(struct client *c, const char *id)
 {
 	if (id[0] != '\0')

@@ -91,9 +91,10 @@ irc_client_tags(const struct msg *m, struct buf *b)
 	}
 }
 
-/* May c speak in ch?  NULL if so, else the reason for 404. */
-static const char *
-irc_cannot_send(const struct client *c, const struct channel *ch)
+/* May c speak in ch?  NULL if so, else the reason for 404.  EDIT asks
+ * too: an edit is a message. */
+const char *
+irc_msg_cannot_send(const struct client *c, const struct channel *ch)
 {
 	const struct membership	*mb = channel_member(ch, c);
 
@@ -172,7 +173,7 @@ irc_to_channel(struct client *c, int kind, const char *target,
 			reply_num(c, ERR_NOSUCHCHANNEL, reply_param(target));
 		return;
 	}
-	if ((why = irc_cannot_send(c, ch)) != NULL) {
+	if ((why = irc_msg_cannot_send(c, ch)) != NULL) {
 		if (kind != KIND_NOTICE)
 			reply_num(c, ERR_CANNOTSENDTOCHAN, ch->name, why);
 		return;

@@ -21,6 +21,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "conn.h"
+#include "history.h"
 #include "irc.h"
 #include "listen.h"
 #include "log.h"
@@ -232,6 +233,9 @@ main(int argc, char **argv)
 	server_init();
 	cmd_init();
 	server_load_motd();
+	/* The writer fills the search index whenever it has nothing else
+	 * to do (history.c); set before the writer thread starts. */
+	store_set_idle_work(history_fts_work);
 	if (store_open(srv.cfg.data_dir, strcmp(srv.cfg.durability, "full") ==
 	    0, &cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);

@@ -339,6 +339,8 @@ fanout_build(struct fanout *f, int which, int mask)
 	struct line	*l;
 	char		 ts[40];
 	int		 n = 0;
+	const char	*ctags = which == 1 && f->ctags_alt != NULL ?
+			    f->ctags_alt : f->ctags;
 
 	buf_init(&b);
 	if (mask != 0) {
@@ -357,8 +359,8 @@ fanout_build(struct fanout *f, int which, int mask)
 		if ((mask & FORM_TAGS) && f->bot)
 			buf_printf(&b, "%sbot", n++ ? ";" : "");
 		/* Client-only tags go last (IRCv3 message-tags). */
-		if ((mask & FORM_TAGS) && f->ctags != NULL && *f->ctags != '\0')
-			buf_printf(&b, "%s%s", n++ ? ";" : "", f->ctags);
+		if ((mask & FORM_TAGS) && ctags != NULL && *ctags != '\0')
+			buf_printf(&b, "%s%s", n++ ? ";" : "", ctags);
 		buf_addch(&b, ' ');
 	}
 	buf_add(&b, f->base[which].data, f->base[which].len);

@@ -65,6 +65,7 @@ struct fanout {
 	char			 msgid[48];
 	const char		*account;
 	const char		*ctags;		/* escaped client-only tags */
+	const char		*ctags_alt;	/* base[1]'s, when not ctags */
 	int			 bot;
 	uint64_t		 epoch;
 	uint64_t		 seq;		/* members who joined after: no */

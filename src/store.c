@@ -407,7 +407,9 @@ store_writer(void *arg)
 				pthread_mutex_unlock(&st.mu);
 				more = st.idle_work(st.wdb);
 				pthread_mutex_lock(&st.mu);
-				if (more)
+				/* A job queued meanwhile signalled nobody:
+				 * look again before waiting. */
+				if (more || st.qhead != NULL || st.stop)
 					continue;
 			}
 			pthread_cond_wait(&st.cv, &st.mu);
