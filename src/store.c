@@ -106,6 +106,12 @@ static const char *const store_migrations[] = {
 	"  target TEXT NOT NULL,"
 	"  time INTEGER NOT NULL,"
 	"  PRIMARY KEY (account, target)"
+	");"
+	"CREATE TABLE bans ("			/* irc_admin.c */
+	"  mask TEXT PRIMARY KEY,"		/* address/prefix, canonical */
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  setter TEXT NOT NULL,"
+	"  set_at INTEGER NOT NULL"		/* ms since the epoch */
 	");",
 };
 #define STORE_VERSION	((int)(sizeof store_migrations / \
@@ -756,6 +762,53 @@ store_read_sync(store_read_fn fn, void *arg)
 	rc = fn(db, arg);
 	store_reader_put(idx);
 	return rc;
+}
+
+/*
+ * For the command-line tools (lanchatd admin ...): open DATA/lanchat.db
+ * for writing, beside a running server or without one.  It is never
+ * created, checked in full or migrated here: a missing database, one
+ * that no lanchatd has set up, or one from a newer lanchat is an error.
+ * Returns 0 with *dbp, or -1 with *cause.
+ */
+int
+store_open_tool(const char *datadir, sqlite3 **dbp, char **cause)
+{
+	char		 path[PATH_MAX];
+	struct stat	 sb;
+	int		 v;
+
+	*dbp = NULL;
+	snprintf(path, sizeof path, "%s/lanchat.db", datadir);
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			xasprintf(cause, "there is no database at %s (is "
+			    "--data right?  lanchatd makes it when it first "
+			    "starts)", path);
+		else
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (store_open_conn(path, SQLITE_OPEN_READWRITE, dbp, cause) != 0)
+		return -1;
+	sqlite3_busy_timeout(*dbp, 5000);
+	store_exec(*dbp, "PRAGMA foreign_keys=ON", NULL);
+	v = store_user_version(*dbp);
+	if (v < 0 || v > STORE_VERSION || v == 0) {
+		if (v < 0)
+			xasprintf(cause, "%s: %s", path, sqlite3_errmsg(*dbp));
+		else if (v == 0)
+			xasprintf(cause, "%s is not a lanchat database yet "
+			    "(start lanchatd once to set it up)", path);
+		else
+			xasprintf(cause, "%s was written by a newer lanchat "
+			    "(schema %d; this lanchatd knows up to %d)", path, v,
+			    STORE_VERSION);
+		sqlite3_close(*dbp);
+		*dbp = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /*
