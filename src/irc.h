@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 struct channel;
 struct client;
 struct msg;
@@ -47,6 +49,7 @@ struct client *irc_acct_register(struct client *, struct session *);
 int	irc_acct_service_msg(struct client *, const char *, const char *);
 int	irc_acct_reserved(const char *);
 int	irc_acct_may_register(struct client *);
+void	irc_acct_set_oper(struct client *, int);
 
 /* irc_hist.c */
 int	cmd_chathistory(struct client *, struct msg *);
@@ -55,6 +58,24 @@ int	irc_hist_can_read(const struct client *, const struct channel *);
 char	*irc_hist_readable(const struct client *, const struct channel *);
 void	irc_hist_replay(struct client *, struct account *);
 void	irc_marker_join(struct client *, struct channel *);
+
+/* irc_admin.c */
+int	cmd_kill(struct client *, struct msg *);
+int	cmd_suspend(struct client *, struct msg *);
+int	cmd_unsuspend(struct client *, struct msg *);
+int	cmd_approve(struct client *, struct msg *);
+int	cmd_ban(struct client *, struct msg *);
+int	cmd_announce(struct client *, struct msg *);
+int	irc_admin_load(char **);
+void	irc_admin_unload(void);
+void	irc_admin_reload_bans(void);
+int	irc_admin_banned(const char *, char *, size_t);
+void	irc_admin_flags_changed(struct account *, unsigned int);
+int	irc_admin_db_bans(sqlite3 *, void (*)(void *, const char *,
+	    const char *, const char *, uint64_t), void *, char **);
+int	irc_admin_db_unban(sqlite3 *, const char *, char **);
+/* The text of an announcement: who made it, what it says. */
+#define IRC_ANNOUNCE_FMT	"[Announcement from %s] %s"
 
 /* irc_cap.c */
 int	cmd_cap(struct client *, struct msg *);

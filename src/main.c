@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "account.h"
+#include "admin.h"
 #include "client.h"
 #include "cmd.h"
 #include "config.h"
@@ -206,8 +207,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (nrest > 0) {
-		fprintf(stderr, "lanchatd: unknown command '%s'\n", rest[0]);
-		return 2;
+		/* backup, admin: on the data directory, not a server. */
+		r = admin_main(srv.cfg.data_dir, nrest, rest);
+		config_free(&srv.cfg);
+		return r;
 	}
 	srv.argc = argc;
 	srv.argv = argv;
@@ -238,7 +241,7 @@ main(int argc, char **argv)
 		store_close();
 		return 1;
 	}
-	if (marker_load(&cause) != 0) {
+	if (marker_load(&cause) != 0 || irc_admin_load(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
 		store_close();
 		return 1;
@@ -266,6 +269,7 @@ main(int argc, char **argv)
 	store_close();
 	account_unload();
 	marker_unload();
+	irc_admin_unload();
 	log_info("stopped");
 	whowas_clear();
 	tls_cleanup();
