@@ -114,6 +114,8 @@ static const char *const store_migrations[] = {
 	"  set_at INTEGER NOT NULL"		/* ms since the epoch */
 	");",
 };
+#define STORE_FAIL_LOG_MS	10000	/* failing commits: one warning */
+
 #define STORE_VERSION	((int)(sizeof store_migrations / \
 			    sizeof store_migrations[0]))
 
@@ -141,6 +143,8 @@ static struct {
 	sqlite3_stmt		**kept[16];
 	int			 nkept;
 	uint64_t		 batches;
+	uint64_t		 nfailed;	/* batches failed in a row */
+	uint64_t		 fail_logged;	/* ms, the last warning */
 } st = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.cv = PTHREAD_COND_INITIALIZER,
@@ -285,29 +289,36 @@ fail:
 	return -1;
 }
 
+/*
+ * PRAGMA quick_check: the structure of every b-tree.  Returns 0, or an
+ * SQLite code with *cause: SQLITE_CORRUPT when the file is damaged
+ * (the check failed, or SQLite found it malformed or not a database on
+ * the way), another code when it could not be read at all.
+ */
 static int
 store_check(sqlite3 *db, char **cause)
 {
 	sqlite3_stmt	*s;
 	const char	*r;
-	int		 rc, ok = 0;
+	int		 rc;
 
-	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		xasprintf(cause, "%s", sqlite3_errmsg(db));
-		return -1;
-	}
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	/* The first few problems are enough to say what is wrong. */
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(3)", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		r = (const char *)sqlite3_column_text(s, 0);
-		ok = r != NULL && strcmp(r, "ok") == 0;
-		if (!ok)
+		if (r != NULL && strcmp(r, "ok") == 0)
+			rc = SQLITE_OK;
+		else {
 			xasprintf(cause, "the integrity check failed: %s",
 			    r != NULL ? r : "?");
+			rc = SQLITE_CORRUPT;
+		}
 	} else
-		xasprintf(cause, "the integrity check failed: %s",
-		    sqlite3_errmsg(db));
+		xasprintf(cause, "%s", sqlite3_errmsg(db));
 	sqlite3_finalize(s);
-	return ok ? 0 : -1;
+	if ((rc & 0xff) == SQLITE_NOTADB)
+		rc = SQLITE_CORRUPT;
+	return rc & 0xff;
 }
 
 /* Read (or make, on a new database) the random msgid tag. */
@@ -382,13 +393,27 @@ store_run_batch(struct store_job *batch)
 		}
 	}
 	if (rc != SQLITE_OK) {
-		log_warnx("store: commit failed: %s (%s)",
-		    sqlite3_errmsg(st.wdb), store_strerror(rc));
+		/* A full disk fails every batch: say so at once, then
+		 * every STORE_FAIL_LOG_MS, not once per batch (the log may
+		 * be on the same disk). */
+		if (st.nfailed++ == 0 || now_ms() - st.fail_logged >=
+		    STORE_FAIL_LOG_MS) {
+			log_warnx("store: commit failed: %s (%s); %llu batch%s "
+			    "failed so far", sqlite3_errmsg(st.wdb),
+			    store_strerror(rc), (unsigned long long)st.nfailed,
+			    st.nfailed == 1 ? "" : "es");
+			st.fail_logged = now_ms();
+		}
 		for (j = batch; j != NULL; j = j->next)
 			j->status = rc;
 		if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) ==
 		    SQLITE_NOTADB)
 			st.fatal = 1;
+	} else if (st.nfailed > 0) {
+		log_info("store: commits succeed again, after %llu failed "
+		    "batch%s", (unsigned long long)st.nfailed, st.nfailed == 1 ?
+		    "" : "es");
+		st.nfailed = 0;
 	}
 }
 
@@ -526,7 +551,7 @@ int
 store_open(const char *datadir, int full, char **cause)
 {
 	char	 path[PATH_MAX], *why = NULL;
-	int	 i, rc;
+	int	 i, rc = SQLITE_OK, v;
 
 	snprintf(path, sizeof path, "%s/lanchat.db", datadir);
 	st.path = xstrdup(path);
@@ -536,12 +561,21 @@ store_open(const char *datadir, int full, char **cause)
 	if (store_open_conn(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	    &st.wdb, cause) != 0)
 		return -1;
-	rc = store_exec(st.wdb, "PRAGMA journal_mode=WAL", &why);
-	if (rc != SQLITE_OK)
+	/* Nothing is written before the file is known to be sound and
+	 * ours: not even the switch to WAL, which rewrites the header. */
+	if ((rc = store_pragmas(st.wdb, 1, &why)) != SQLITE_OK)
 		goto bad;
-	if (store_pragmas(st.wdb, 1, &why) != SQLITE_OK)
+	if ((rc = store_check(st.wdb, &why)) != SQLITE_OK)
 		goto bad;
-	if (store_check(st.wdb, &why) != 0)
+	if ((v = store_user_version(st.wdb)) > STORE_VERSION) {
+		xasprintf(&why, "the database was written by a newer lanchat "
+		    "(schema %d; this lanchatd knows up to %d); run a newer "
+		    "lanchatd, or restore a backup made by this version", v,
+		    STORE_VERSION);
+		goto bad;
+	}
+	if ((rc = store_exec(st.wdb, "PRAGMA journal_mode=WAL", &why)) !=
+	    SQLITE_OK)
 		goto bad;
 	if (store_migrate(st.wdb, &why) != 0)
 		goto bad;
@@ -572,10 +606,15 @@ store_open(const char *datadir, int full, char **cause)
 	st.running = 1;
 	return 0;
 bad:
-	xasprintf(cause, "%s: %s.  The file is left as it is; if it is "
-	    "damaged, stop here and restore a backup (lanchatd --data DIR "
-	    "backup FILE makes one while the server runs)", path,
-	    why != NULL ? why : sqlite3_errmsg(st.wdb));
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+		xasprintf(cause, "%s: the database is damaged (%s).  The file "
+		    "is left as it is: restore the last backup in its place "
+		    "(lanchatd --data DIR backup FILE makes one while the "
+		    "server runs)", path, why != NULL ? why :
+		    sqlite3_errmsg(st.wdb));
+	else
+		xasprintf(cause, "%s: %s.  The file is left as it is", path,
+		    why != NULL ? why : sqlite3_errmsg(st.wdb));
 	free(why);
 	sqlite3_close(st.wdb);
 	st.wdb = NULL;
@@ -795,7 +834,11 @@ store_open_tool(const char *datadir, sqlite3 **dbp, char **cause)
 	store_exec(*dbp, "PRAGMA foreign_keys=ON", NULL);
 	v = store_user_version(*dbp);
 	if (v < 0 || v > STORE_VERSION || v == 0) {
-		if (v < 0)
+		if (v < 0 && access(datadir, W_OK) != 0)
+			xasprintf(cause, "%s: %s: SQLite writes its index of "
+			    "the log (lanchat.db-shm) there", datadir,
+			    strerror(errno));
+		else if (v < 0)
 			xasprintf(cause, "%s: %s", path, sqlite3_errmsg(*dbp));
 		else if (v == 0)
 			xasprintf(cause, "%s is not a lanchat database yet "
@@ -857,10 +900,16 @@ store_backup(const char *datadir, const char *dest, char **cause)
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "backup failed: %s", sqlite3_errstr(rc));
+		if ((rc & 0xff) == SQLITE_CANTOPEN && access(datadir, W_OK) != 0)
+			xasprintf(cause, "backup failed: %s: %s: SQLite writes "
+			    "its index of the log (lanchat.db-shm) there",
+			    datadir, strerror(errno));
+		else
+			xasprintf(cause, "backup failed: %s",
+			    sqlite3_errstr(rc));
 		goto fail;
 	}
-	if (store_check(dst, cause) != 0)
+	if (store_check(dst, cause) != SQLITE_OK)
 		goto fail;
 	sqlite3_close(dst);
 	sqlite3_close(src);
