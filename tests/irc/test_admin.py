@@ -555,3 +555,21 @@ def test_announce_errors_and_label(make_server):
     # Words without ':' are joined.
     a.send("ANNOUNCE two words")
     a.expect("NOTICE", pred=lambda m: m.params[-1].endswith("] two words"))
+
+
+def test_help_lists_admin_commands_to_admins_only(make_server):
+    s = make_server()
+    a = make_admin(s)
+    b = s.client("bob")
+    for c in (a, b):
+        c.send("HELP")
+        c.expect("706")
+    seen_a = [m.params[-1] for m in a.lines if m.command == "705"]
+    seen_b = [m.params[-1] for m in b.lines if m.command == "705"]
+    for verb in ("KILL", "SUSPEND", "UNSUSPEND", "APPROVE", "BAN",
+                 "ANNOUNCE"):
+        line = [t for t in seen_a if t.split()[0] == verb]
+        assert line and "Admins:" in line[0], (verb, seen_a)
+        assert not [t for t in seen_b if t.split()[0] == verb]
+    b.send("HELP kill")                      # asked by name: it says
+    b.expect("705", p1="KILL")

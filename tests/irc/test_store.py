@@ -109,6 +109,11 @@ def test_disk_full_refuses_then_recovers(make_server):
         caps = ["echo-message", "labeled-response", "batch",
                 "message-tags", "standard-replies"]
         a = s.client("alice", caps=caps)
+        a.send("REGISTER alice * correct-horse-battery")
+        a.expect("REGISTER", p0="SUCCESS")
+        r = run_lanchatd(["--data", d, "admin", "add", "alice"])
+        assert r.returncode == 0, r.stderr
+        a.expect("MODE", p1="+o")
         b = s.client("bob", caps=["message-tags"])
         for c in (a, b):
             c.send("JOIN #full")
@@ -139,6 +144,14 @@ def test_disk_full_refuses_then_recovers(make_server):
                     m.params[1].startswith("%d " % i), m
                 echoed.add(i)
         assert failed, "the disk never filled"
+        # An announcement is not made when it cannot be kept.
+        a.send("@label=an ANNOUNCE :lost")
+        m = a.expect(timeout=10, pred=lambda m: m.tags.get("label") == "an")
+        assert m.command == "FAIL" and m.params[:2] == [
+            "ANNOUNCE", "TEMPORARILY_UNAVAILABLE"], m
+        # Nor a change from the command line; it says why.
+        r = run_lanchatd(["--data", d, "admin", "del", "alice"])
+        assert r.returncode == 1 and "disk is full" in r.stderr, r.stderr
         # The server still serves: PING, WHOIS, a channel of its own.
         a.send("PING :alive")
         a.expect("PONG")
@@ -148,10 +161,12 @@ def test_disk_full_refuses_then_recovers(make_server):
         c.send("JOIN #other")
         c.expect("366")
         # Nothing that failed reached bob; everything echoed did.
-        got = {int(m.params[1].split()[0]) for m in b.drain(0.5)
+        seen = b.drain(0.5)
+        got = {int(m.params[1].split()[0]) for m in seen
                if m.command == "PRIVMSG" and m.params[0] == "#full"
                and m.params[1][0].isdigit()}
         assert got == echoed
+        assert not [m for m in seen if "lost" in m.raw]
         assert s.alive()
 
         os.unlink(filler)
