@@ -221,10 +221,12 @@ main(int argc, char **argv)
 
 	if (main_data_dir(&cause) != 0) {
 		fprintf(stderr, "lanchatd: data directory: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	if (main_lock(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	loop_init();
@@ -234,15 +236,18 @@ main(int argc, char **argv)
 	if (store_open(srv.cfg.data_dir, strcmp(srv.cfg.durability, "full") ==
 	    0, &cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	if (account_load(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		store_close();
 		return 1;
 	}
 	if (marker_load(&cause) != 0 || irc_admin_load(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		store_close();
 		return 1;
 	}
@@ -250,6 +255,7 @@ main(int argc, char **argv)
 	irc_cap_configure();
 	if (main_tls_wanted() && tls_init(&cause) != 0) {
 		fprintf(stderr, "lanchatd: TLS: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	main_listen_all(&srv.cfg.listen, "*:6667", LISTEN_PLAIN, 6667,
