@@ -250,8 +250,14 @@ account_done(struct store_job *sj)
 {
 	struct account_job	*j = (struct account_job *)sj;
 	struct account		*a = j->acct;
-	int			 ok = sj->status == SQLITE_OK;
+	int			 ok;
 
+	/* A job queued behind a DROP of the same account finds it gone
+	 * (its pointer would dangle): it failed, whatever SQLite said. */
+	if (j->op != OP_CREATE && (a = account_by_id(j->id)) == NULL &&
+	    sj->status == SQLITE_OK)
+		sj->status = SQLITE_NOTFOUND;
+	ok = sj->status == SQLITE_OK;
 	if (ok) {
 		switch (j->op) {
 		case OP_CREATE:

@@ -176,6 +176,8 @@ store_strerror(int rc)
 		return "the database cannot be opened";
 	case SQLITE_ABORT:
 		return "the server is shutting down";
+	case SQLITE_NOTFOUND:
+		return "it no longer exists";
 	}
 	return sqlite3_errstr(rc);
 }
