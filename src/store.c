@@ -847,8 +847,8 @@ store_open_tool(const char *datadir, sqlite3 **dbp, char **cause)
 			    "(start lanchatd once to set it up)", path);
 		else
 			xasprintf(cause, "%s was written by a newer lanchat "
-			    "(schema %d; this lanchatd knows up to %d)", path, v,
-			    STORE_VERSION);
+			    "(schema %d; this lanchatd knows up to %d)", path,
+			    v, STORE_VERSION);
 		sqlite3_close(*dbp);
 		*dbp = NULL;
 		return -1;
@@ -902,7 +902,8 @@ store_backup(const char *datadir, const char *dest, char **cause)
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE) {
-		if ((rc & 0xff) == SQLITE_CANTOPEN && access(datadir, W_OK) != 0)
+		if ((rc & 0xff) == SQLITE_CANTOPEN &&
+		    access(datadir, W_OK) != 0)
 			xasprintf(cause, "backup failed: %s: %s: SQLite writes "
 			    "its index of the log (lanchat.db-shm) there",
 			    datadir, strerror(errno));
