@@ -294,6 +294,7 @@ irc_admin_load(char **cause)
 	return 0;
 }
 
+/* Free the bans in memory (at exit, and before a reload replaces them). */
 void
 irc_admin_unload(void)
 {

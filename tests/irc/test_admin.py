@@ -9,6 +9,7 @@ import base64
 import os
 import socket
 import sqlite3
+import ssl
 import time
 
 import pytest
@@ -37,7 +38,7 @@ def cli_live(s, *args):
     return r
 
 
-def connect(s, src="127.0.0.1", host="127.0.0.1", port=None):
+def connect(s, src="127.0.0.1", host="127.0.0.1", port=None, tls=False):
     """A raw client connected from the local address src."""
     c = Client.__new__(Client)
     c.timeout = TIMEOUT
@@ -45,7 +46,12 @@ def connect(s, src="127.0.0.1", host="127.0.0.1", port=None):
     sock = socket.socket(fam, socket.SOCK_STREAM)
     sock.settimeout(TIMEOUT)
     sock.bind((src, 0))
-    sock.connect((host, port or s.port))
+    sock.connect((host, port or (s.tls_port if tls else s.port)))
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        sock = ctx.wrap_socket(sock, server_hostname=host)
     c.sock = sock
     c.buf = b""
     c.lines = []
@@ -409,12 +415,13 @@ def test_ban_closes_and_refuses_connections(make_server):
     a = make_admin(s)
     b = connect(s, "127.0.0.2").register("bob")
     u = connect(s, "127.0.0.2")              # not registered yet
+    t = connect(s, "127.0.0.2", tls=True).register("tessa")
     other = connect(s, "127.0.0.3").register("carol")
     a.send("BAN ADD 127.0.0.2 :flooding")
     a.expect("NOTICE", pred=lambda m: "Banned 127.0.0.2" in m.params[-1]
-             and "2 connections closed" in m.params[-1])
-    assert error_of(b) == "Banned (flooding)"
-    assert error_of(u) == "Banned (flooding)"
+             and "3 connections closed" in m.params[-1])
+    for c in (b, u, t):
+        assert error_of(c) == "Banned (flooding)"
     n = connect(s, "127.0.0.2")
     assert error_of(n) == "Banned (flooding)"
     other.send("PING :still")
