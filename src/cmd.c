@@ -107,6 +107,20 @@ static struct cmd cmd_table[] = {
 	  .flags = CMD_REG, .penalty = 1 },
 	{ .name = "ISON",	.fn = cmd_ison,		.min = 1,
 	  .flags = CMD_REG, .penalty = 1 },
+
+	/* Server administration: admins (+o) only. */
+	{ .name = "KILL",	.fn = cmd_kill,		.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "SUSPEND",	.fn = cmd_suspend,	.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "UNSUSPEND",	.fn = cmd_unsuspend,	.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "APPROVE",	.fn = cmd_approve,	.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "BAN",	.fn = cmd_ban,		.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "ANNOUNCE",	.fn = cmd_announce,	.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
 };
 #define NCMDS	(sizeof cmd_table / sizeof cmd_table[0])
 

@@ -540,7 +540,10 @@ config_usage(FILE *f)
 
 	fprintf(f, "usage: lanchatd [options]\n"
 	    "       lanchatd [--data DIR] backup FILE\n"
-	    "       lanchatd [--data DIR] admin add|del|list [ACCOUNT]\n\n"
+	    "       lanchatd [--data DIR] admin add|del|approve|suspend|"
+	    "unsuspend ACCOUNT\n"
+	    "       lanchatd [--data DIR] admin list|bans\n"
+	    "       lanchatd [--data DIR] admin unban ADDRESS[/PREFIX]\n\n"
 	    "options (also valid as 'name value' lines in a --config file):\n");
 	for (i = 0; i < NOPTS; i++) {
 		snprintf(left, sizeof left, "--%s %s", config_opts[i].name,
@@ -549,8 +552,9 @@ config_usage(FILE *f)
 	}
 	fprintf(f, "  %-28s %s\n  %-28s %s\n", "--help", "this text",
 	    "--version", "print the version and exit");
-	fprintf(f, "\nSIGHUP reloads the config file and the MOTD "
-	    "(DATA/motd.txt).\n");
+	fprintf(f, "\nSIGHUP reloads the config file, the MOTD "
+	    "(DATA/motd.txt), account flags\nand address bans (the admin "
+	    "subcommands send it to a running server).\n");
 }
 
 /* Path of the MOTD file: DATA/motd.txt. */

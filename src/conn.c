@@ -651,6 +651,33 @@ conn_kill(struct conn *c, const char *reason, int how)
 	    reason);
 }
 
+/*
+ * conn_kill() with the words of the ERROR line chosen by the caller
+ * ("ERROR :<error>") instead of "Closing Link: <ip> (<reason>)"; reason
+ * is still what the user's channels see in its QUIT.
+ */
+void
+conn_kill_error(struct conn *c, const char *reason, const char *error,
+    int how)
+{
+	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
+		return;
+	conn_kill(c, reason, how);
+	free(c->error);
+	c->error = xstrdup(error);
+}
+
+/* Call fn for every open conn (not those closing); fn may kill it. */
+void
+conn_each(void (*fn)(struct conn *, void *), void *arg)
+{
+	struct conn	*c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &conn_all, entry, next)
+		if (!(c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED)))
+			fn(c, arg);
+}
+
 static void
 conn_stop_reading(struct conn *c)
 {
@@ -662,6 +689,22 @@ conn_stop_reading(struct conn *c)
 		c->flags &= ~CONN_THROTTLED;
 		TAILQ_REMOVE(&conn_throttled, c, throttle_entry);
 	}
+}
+
+/* The ERROR line that says why c closes (no CRLF); its length. */
+static int
+conn_error_text(const struct conn *c, char *out, size_t outsz)
+{
+	int	n;
+
+	if (c->error != NULL)
+		n = snprintf(out, outsz, "ERROR :%s", c->error);
+	else
+		n = snprintf(out, outsz, "ERROR :Closing Link: %s (%s)",
+		    c->ip, c->reason);
+	if (n < 0)
+		n = 0;
+	return (size_t)n >= outsz ? (int)outsz - 1 : n;
 }
 
 /*
@@ -700,9 +743,9 @@ conn_reap(void)
 			    c->proto == PROTO_IRC) {
 				uv_buf_t b;
 
-				n = snprintf(err, sizeof err,
-				    "ERROR :Closing Link: %s (%s)\r\n", c->ip,
-				    c->reason);
+				n = conn_error_text(c, err, sizeof err - 2);
+				memcpy(err + n, "\r\n", 2);
+				n += 2;
 				b = uv_buf_init(err, n);
 				(void)uv_try_write((uv_stream_t *)&c->tcp, &b,
 				    1);
@@ -715,8 +758,7 @@ conn_reap(void)
 			conn_maybe_finish(c);
 			continue;
 		}
-		n = snprintf(err, sizeof err, "ERROR :Closing Link: %s (%s)",
-		    c->ip, c->reason);
+		n = conn_error_text(c, err, sizeof err);
 		conn_send_raw(c, err, n);
 	}
 }
@@ -780,6 +822,7 @@ conn_free(struct conn *c)
 	conn_n--;
 	free(c->rbuf);
 	free(c->reason);
+	free(c->error);
 	free(c);
 }
 

@@ -85,6 +85,7 @@ struct conn {
 	size_t			 wbytes;	/* handed to libuv, unwritten */
 
 	char			*reason;	/* why it is dying */
+	char			*error;		/* its ERROR text, or NULL */
 	uint64_t		 close_ms;
 	struct conn		*next_flush;
 	struct conn		*next_dying;
@@ -108,6 +109,9 @@ struct session	*conn_attach_session(struct conn *);
 void		 conn_send(struct conn *, struct line *);
 void		 conn_send_raw(struct conn *, const char *, size_t);
 void		 conn_kill(struct conn *, const char *, int);
+void		 conn_kill_error(struct conn *, const char *, const char *,
+		    int);
+void		 conn_each(void (*)(struct conn *, void *), void *);
 void		 conn_resume(struct conn *);
 void		 conn_throttle(struct conn *);
 void		 conn_reap(void);

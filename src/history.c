@@ -605,10 +605,11 @@ hist_search(sqlite3 *db, struct hist_query *q)
 }
 
 /*
- * What someone missed while away (login replay for clients without
- * chathistory): DMs to them, and channel messages that may mention their
- * account name or nick (the caller keeps those that do, as words), after
- * q->since, oldest first.
+ * What someone missed while away (login replay): announcements to
+ * everyone, and, for clients without chathistory, DMs to them and
+ * channel messages that may mention their account name or nick (the
+ * caller keeps those that do, as words); after q->since, oldest first.
+ * An empty q->me and no readable channels leave only the announcements.
  */
 static int
 hist_missed(sqlite3 *db, struct hist_query *q)
@@ -620,7 +621,8 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	/* After the read marker of each conversation, too: what the user
 	 * marked read on another device is not missed. */
 	rc = sqlite3_prepare_v2(db, "SELECT " HIST_COLS " FROM history h "
-	    "WHERE id >= ?1 AND kind IN (1, 2) AND (flags & 1) = 0 AND "
+	    "WHERE id >= ?1 AND (flags & 1) = 0 AND ((kind = 11 AND "
+	    "target = '' AND dm_lo IS NULL) OR (kind IN (1, 2) AND "
 	    "((target = '' AND (dm_lo = ?2 OR dm_hi = ?2) AND "
 	    "(account IS NULL OR lc_fold(account) <> ?2) AND time > "
 	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
@@ -629,7 +631,7 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	    "json_each(?3)) AND (instr(lc_fold(body), ?4) > 0 OR "
 	    "instr(lc_fold(body), ?7) > 0) AND time > "
 	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
-	    "target = h.target), 0))) ORDER BY id LIMIT ?5", -1, &s, NULL);
+	    "target = h.target), 0))))) ORDER BY id LIMIT ?5", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, from);

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 struct channel;
 struct hist_row;
 struct line;
@@ -54,6 +56,7 @@ void	irc_auth_abort(struct client *);
 int	irc_acct_service_msg(struct client *, const char *, const char *);
 int	irc_acct_reserved(const char *);
 int	irc_acct_may_register(struct client *);
+void	irc_acct_set_oper(struct client *, int);
 
 /* irc_hist.c */
 int	cmd_chathistory(struct client *, struct msg *);
@@ -76,6 +79,24 @@ int	cmd_edit(struct client *, struct msg *);
 
 /* irc_search.c */
 int	cmd_search(struct client *, struct msg *);
+
+/* irc_admin.c */
+int	cmd_kill(struct client *, struct msg *);
+int	cmd_suspend(struct client *, struct msg *);
+int	cmd_unsuspend(struct client *, struct msg *);
+int	cmd_approve(struct client *, struct msg *);
+int	cmd_ban(struct client *, struct msg *);
+int	cmd_announce(struct client *, struct msg *);
+int	irc_admin_load(char **);
+void	irc_admin_unload(void);
+void	irc_admin_reload_bans(void);
+int	irc_admin_banned(const char *, char *, size_t);
+void	irc_admin_flags_changed(struct account *, unsigned int);
+int	irc_admin_db_bans(sqlite3 *, void (*)(void *, const char *,
+	    const char *, const char *, uint64_t), void *, char **);
+int	irc_admin_db_unban(sqlite3 *, const char *, char **);
+/* The text of an announcement: who made it, what it says. */
+#define IRC_ANNOUNCE_FMT	"[Announcement from %s] %s"
 
 /* irc_cap.c */
 int	cmd_cap(struct client *, struct msg *);

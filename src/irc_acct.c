@@ -266,8 +266,12 @@ irc_account_notify(struct client *c)
 	fanout_done(&f);
 }
 
-static void
-irc_set_oper(struct client *c, int on)
+/*
+ * Give c the operator mode (+o) or take it away, as its account's admin
+ * flag says; a registered client is told with MODE.
+ */
+void
+irc_acct_set_oper(struct client *c, int on)
 {
 	if (on == ((c->umodes & UMODE_OPER) != 0))
 		return;
@@ -404,7 +408,7 @@ irc_acct_login(struct client *c, struct account *a, int announce)
 	}
 	reply_num(c, RPL_LOGGEDIN, client_prefix(c), a->name, a->name);
 	if (a->flags & ACCOUNT_ADMIN)
-		irc_set_oper(c, 1);
+		irc_acct_set_oper(c, 1);
 	irc_acct_check_nick(c);
 	/* Someone else squats on the account's nick: the owner is here. */
 	holder = dict_get(&srv.clients, a->fold);
@@ -426,7 +430,7 @@ irc_acct_logout(struct client *c)
 		a->online = NULL;
 	free(c->account);
 	c->account = NULL;
-	irc_set_oper(c, 0);
+	irc_acct_set_oper(c, 0);
 	reply_num(c, RPL_LOGGEDOUT, client_prefix(c));
 	irc_account_notify(c);
 	irc_acct_check_nick(c);

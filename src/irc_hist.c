@@ -212,6 +212,7 @@ irc_hist_line(const struct hist_row *r, const struct session *s,
 	if (r->flags & HISTF_REDACTED)
 		return NULL;
 	if (r->kind != HIST_PRIVMSG && r->kind != HIST_NOTICE &&
+	    r->kind != HIST_ANNOUNCE &&
 	    (!events || (r->kind == HIST_TAGMSG && !tags)))
 		return NULL;
 	buf_init(&b);
@@ -280,6 +281,12 @@ irc_hist_line(const struct hist_row *r, const struct session *s,
 		break;
 	case HIST_MODE:
 		buf_printf(&b, ":%s MODE %s %s", r->sender, t,
+		    r->body != NULL ? r->body : "");
+		break;
+	case HIST_ANNOUNCE:
+		/* From this server, whatever it was called then. */
+		buf_printf(&b, ":%s NOTICE %s :" IRC_ANNOUNCE_FMT, srv.name, t,
+		    r->extra != NULL ? r->extra : "*",
 		    r->body != NULL ? r->body : "");
 		break;
 	default:
@@ -685,6 +692,15 @@ irc_replay_done(void *arg, int rc)
 	for (i = 0; i < q->nrows; i++) {
 		const struct hist_row *r = &q->rows[i];
 
+		if (r->kind == HIST_ANNOUNCE) {
+			/* Server notices, outside any conversation. */
+			l = irc_hist_line(r, c->cur, NULL, c->nick);
+			if (l != NULL) {
+				client_send(c, l);
+				line_unref(l);
+			}
+			continue;
+		}
 		keep[i] = r->target[0] == '\0' ||
 		    irc_hist_mentions(r->body, q->mention) ||
 		    irc_hist_mentions(r->body, nick);
@@ -716,9 +732,10 @@ out:
 }
 
 /*
- * c (its running session) just logged in to a: a session that cannot
- * ask for history itself (no draft/chathistory) is sent the DMs and
- * mentions that came while a was away, after its read markers.
+ * c (its running session) just logged in to a: it is sent the
+ * announcements made while a was away, and, when it cannot ask for
+ * history itself (no draft/chathistory), the DMs and mentions that came
+ * meanwhile, after its read markers.
  */
 void
 irc_hist_replay(struct client *c, struct account *a)
@@ -727,19 +744,22 @@ irc_hist_replay(struct client *c, struct account *a)
 	struct hist_req		*req;
 	char			 fold[CASEMAP_FOLDSZ];
 
-	if (c->cur == NULL || client_has_cap(c, CAP_CHATHISTORY))
+	if (c->cur == NULL)
 		return;
 	q = xcalloc(1, sizeof *q);
 	q->sub = HQ_MISSED;
 	q->limit = REPLAY_MAX;
 	q->since = a->last_seen != 0 ? a->last_seen : a->created * 1000;
-	history_dm_key(a->fold, NULL, q->me, sizeof q->me);
-	q->readable = irc_hist_readable(c, NULL);
-	casemap_fold(a->name, fold, sizeof fold);
-	q->mention = xstrdup(fold);
-	if (c->nick != NULL && casemap_fold(c->nick, fold, sizeof fold) == 0)
-		q->mention_nick = xstrdup(fold);
 	q->account_id = a->id;
+	if (!client_has_cap(c, CAP_CHATHISTORY)) {
+		history_dm_key(a->fold, NULL, q->me, sizeof q->me);
+		q->readable = irc_hist_readable(c, NULL);
+		casemap_fold(a->name, fold, sizeof fold);
+		q->mention = xstrdup(fold);
+		if (c->nick != NULL &&
+		    casemap_fold(c->nick, fold, sizeof fold) == 0)
+			q->mention_nick = xstrdup(fold);
+	}
 	req = xcalloc(1, sizeof *req);
 	req->q = q;
 	req->replay = 1;

@@ -58,6 +58,7 @@
  * NAT address is never locked out. */
 #define CONNS_PER_IP_DEFAULT	256
 #define UNREG_PER_IP_DEFAULT	64
+#define BANS_MAX		1000	/* address bans (BAN ADD) */
 
 /* Timers, in seconds. */
 #define REG_TIMEOUT_DEFAULT	30

@@ -14,6 +14,8 @@
 
 #include "client.h"
 #include "conn.h"
+#include "irc.h"
+#include "limits.h"
 #include "listen.h"
 #include "log.h"
 #include "server.h"
@@ -59,6 +61,7 @@ listen_accept_cb(uv_stream_t *s, int status)
 	struct sockaddr_storage	 ss;
 	int			 len = sizeof ss, r;
 	struct ipstat		*st;
+	char			 why[KICKLEN + 1], err[KICKLEN + 16];
 
 	if (status < 0) {
 		if (now_ms() - listen_last_emfile > 1000) {
@@ -83,6 +86,13 @@ listen_accept_cb(uv_stream_t *s, int status)
 	st = server_ipstat_get(c->ip);
 	c->ipstat = st;
 	st->conns++;
+	if (irc_admin_banned(c->ip, why, sizeof why)) {
+		log_info("conn %llu: refused %s: banned (%s)",
+		    (unsigned long long)c->id, c->ip, why);
+		snprintf(err, sizeof err, "Banned (%s)", why);
+		conn_kill_error(c, "Banned", err, CONN_HARD);
+		return;
+	}
 	if (srv.cfg.conns_per_ip > 0 && st->conns > srv.cfg.conns_per_ip) {
 		listen_refuse(c, "Too many connections from your IP");
 		return;

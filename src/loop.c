@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "client.h"
 #include "session.h"
 #include "config.h"
@@ -149,6 +150,9 @@ loop_signal_cb(uv_signal_t *h, int signum)
 		config_errors_free(&errs);
 		server_load_motd();
 		log_info("reloaded the MOTD (%zu lines)", srv.nmotd);
+		/* lanchatd admin ... may have changed the database. */
+		account_reload_flags(irc_admin_flags_changed);
+		irc_admin_reload_bans();
 		return;
 	}
 	loop_shutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");

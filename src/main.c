@@ -17,6 +17,7 @@
 
 #include "account.h"
 #include "chanreg.h"
+#include "admin.h"
 #include "client.h"
 #include "cmd.h"
 #include "config.h"
@@ -211,8 +212,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (nrest > 0) {
-		fprintf(stderr, "lanchatd: unknown command '%s'\n", rest[0]);
-		return 2;
+		/* backup, admin: on the data directory, not a server. */
+		r = admin_main(srv.cfg.data_dir, nrest, rest);
+		config_free(&srv.cfg);
+		return r;
 	}
 	srv.argc = argc;
 	srv.argv = argv;
@@ -223,10 +226,12 @@ main(int argc, char **argv)
 
 	if (main_data_dir(&cause) != 0) {
 		fprintf(stderr, "lanchatd: data directory: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	if (main_lock(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	loop_init();
@@ -239,20 +244,24 @@ main(int argc, char **argv)
 	if (store_open(srv.cfg.data_dir, strcmp(srv.cfg.durability, "full") ==
 	    0, &cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	if (account_load(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		store_close();
 		return 1;
 	}
 	if (chanreg_load(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		store_close();
 		return 1;
 	}
-	if (marker_load(&cause) != 0) {
+	if (marker_load(&cause) != 0 || irc_admin_load(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		store_close();
 		return 1;
 	}
@@ -260,6 +269,7 @@ main(int argc, char **argv)
 	irc_cap_configure();
 	if (main_tls_wanted() && tls_init(&cause) != 0) {
 		fprintf(stderr, "lanchatd: TLS: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	main_listen_all(&srv.cfg.listen, "*:6667", LISTEN_PLAIN, 6667,
@@ -283,6 +293,7 @@ main(int argc, char **argv)
 	chanreg_unload();
 	account_unload();
 	marker_unload();
+	irc_admin_unload();
 	log_info("stopped");
 	whowas_clear();
 	tls_cleanup();

@@ -54,6 +54,7 @@ size_t	 store_queued(void);
 int	 store_read(store_read_fn, store_read_done_fn, void *);
 int	 store_read_sync(store_read_fn, void *);
 int	 store_backup(const char *, const char *, char **);
+int	 store_open_tool(const char *, sqlite3 **, char **);
 const char *store_strerror(int);
 int	 store_is_temporary(int);
 const char *store_msgid_prefix(void);
