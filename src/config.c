@@ -73,6 +73,8 @@ static const struct config_opt config_opts[] = {
 	  "1: only logged-in users may connect (default 0)" },
 	{ "enforce-delay", OPT_INT, O(enforce_delay), 0, 3600, 1, "SECONDS",
 	  "time to log in before a registered nick is taken back (default 30)" },
+	{ "history-days", OPT_INT, O(history_days), 0, 100000, 1, "DAYS",
+	  "delete history older than this; 0 keeps everything (default 0)" },
 	{ "password-cost", OPT_STR, O(password_cost), 0, 0, 0,
 	  "interactive|moderate|min",
 	  "Argon2id cost (default interactive; min is for tests only)" },

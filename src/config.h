@@ -37,6 +37,7 @@ struct config {
 	char		*password_cost;
 	long long	 login_required;
 	long long	 enforce_delay;
+	long long	 history_days;
 	long long	 max_sendq;
 	long long	 recvq;
 	long long	 flood_burst;

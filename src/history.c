@@ -835,6 +835,80 @@ history_fts_work(sqlite3 *db)
 	return 0;
 }
 
+/* History older than this many milliseconds is deleted (0: keep all). */
+static volatile int64_t	hist_keep_ms;
+
+void
+history_set_retention(int64_t days)
+{
+	hist_keep_ms = days * 86400LL * 1000;
+}
+
+/*
+ * Writer thread, when idle: delete a chunk of rows older than the
+ * retention setting, their search index entries first.  Returns 1 if
+ * more are waiting.
+ */
+static int
+hist_retention_work(sqlite3 *db)
+{
+	sqlite3_stmt	*s;
+	int64_t		 keep = hist_keep_ms, upto, last = -1;
+	int		 rc;
+
+	if (keep <= 0)
+		return 0;
+	/* The oldest FTS_CHUNK rows, if the newest of them is too old. */
+	if (sqlite3_prepare_v2(db, "SELECT MAX(id) FROM (SELECT id FROM history "
+	    "WHERE time < ?1 ORDER BY id LIMIT ?2)", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, (int64_t)wall_ms() - keep);
+	sqlite3_bind_int(s, 2, FTS_CHUNK);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		last = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (last < 0)
+		return 0;
+	upto = hist_fts_mark(db);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return 0;
+	rc = sqlite3_prepare_v2(db, "INSERT INTO history_fts(history_fts, "
+	    "rowid, body) SELECT 'delete', id, body FROM history WHERE id <= ?1 "
+	    "AND id <= ?2 AND time < ?3 AND " HIST_FTS_ROW, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, last);
+		sqlite3_bind_int64(s, 2, upto);
+		sqlite3_bind_int64(s, 3, (int64_t)wall_ms() - keep);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+	}
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_prepare_v2(db, "DELETE FROM history WHERE id <= ?1 "
+		    "AND time < ?2", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, last);
+		sqlite3_bind_int64(s, 2, (int64_t)wall_ms() - keep);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+	}
+	if (rc == SQLITE_DONE &&
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 1;
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return 0;
+}
+
+/* Writer thread, when idle: index new rows, forget expired ones. */
+int
+history_idle_work(sqlite3 *db)
+{
+	int	more = history_fts_work(db);
+
+	return hist_retention_work(db) || more;
+}
+
 /*
  * Add row id to the search index (what != 0) or take it out, if it is
  * indexed now or ought to be.  The index is an external-content FTS5

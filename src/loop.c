@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "limits.h"
 #include "deliver.h"
+#include "history.h"
 #include "http.h"
 #include "irc.h"
 #include "listen.h"
@@ -145,6 +146,7 @@ loop_signal_cb(uv_signal_t *h, int signum)
 			log_trace_flags = srv.cfg.trace != NULL ?
 			    log_trace_parse(srv.cfg.trace) : 0;
 			irc_cap_configure();
+			history_set_retention(srv.cfg.history_days);
 			log_info("reloaded settings");
 		}
 		config_errors_free(&errs);

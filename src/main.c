@@ -240,7 +240,8 @@ main(int argc, char **argv)
 	server_load_motd();
 	/* The writer fills the search index whenever it has nothing else
 	 * to do (history.c); set before the writer thread starts. */
-	store_set_idle_work(history_fts_work);
+	store_set_idle_work(history_idle_work);
+	history_set_retention(srv.cfg.history_days);
 	if (store_open(srv.cfg.data_dir, strcmp(srv.cfg.durability, "full") ==
 	    0, &cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
