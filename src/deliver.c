@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "buf.h"
 #include "channel.h"
 #include "client.h"
@@ -134,6 +135,7 @@ struct hist_row *
 event_row(struct event *ev)
 {
 	struct hist_row	*r;
+	struct account	*a;
 
 	ev->rows = xreallocarray(ev->rows, ev->nrows + 1, sizeof *ev->rows);
 	r = &ev->rows[ev->nrows++];
@@ -144,6 +146,9 @@ event_row(struct event *ev)
 		r->sender = xstrdup(client_prefix(ev->from));
 		if (ev->account != NULL)
 			r->account = xstrdup(ev->account);
+		if (ev->account != NULL &&
+		    (a = account_find(ev->account)) != NULL)
+			r->account_id = a->id;
 	} else
 		r->sender = xstrdup(srv.name);
 	return r;

@@ -120,7 +120,8 @@ history_insert(sqlite3 *db, const struct hist_row *r, int64_t *id)
 	if (hist_ins == NULL) {
 		rc = sqlite3_prepare_v3(db, "INSERT INTO history(target, dm_lo, "
 		    "dm_hi, time, kind, sender, account, tname, tags, body, "
-		    "extra, msgid, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0)", -1,
+		    "extra, msgid, account_id, flags) "
+		    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0)", -1,
 		    SQLITE_PREPARE_PERSISTENT, &hist_ins, NULL);
 		if (rc != SQLITE_OK)
 			return rc;
@@ -138,6 +139,10 @@ history_insert(sqlite3 *db, const struct hist_row *r, int64_t *id)
 	hist_bind_text(hist_ins, 10, r->body);
 	hist_bind_text(hist_ins, 11, r->extra);
 	hist_bind_text(hist_ins, 12, r->msgid);
+	if (r->account_id > 0)
+		sqlite3_bind_int64(hist_ins, 13, r->account_id);
+	else
+		sqlite3_bind_null(hist_ins, 13);
 	rc = sqlite3_step(hist_ins);
 	sqlite3_reset(hist_ins);
 	sqlite3_clear_bindings(hist_ins);
@@ -157,7 +162,7 @@ hist_col(sqlite3_stmt *s, int i)
 }
 
 #define HIST_COLS	"id, time, kind, flags, target, dm_lo, dm_hi, sender, " \
-			"account, tname, tags, body, extra, msgid"
+			"account, tname, tags, body, extra, msgid, account_id"
 
 static void
 hist_row_read(sqlite3_stmt *s, struct hist_row *r)
@@ -176,6 +181,7 @@ hist_row_read(sqlite3_stmt *s, struct hist_row *r)
 	r->body = hist_col(s, 11);
 	r->extra = hist_col(s, 12);
 	r->msgid = hist_col(s, 13);
+	r->account_id = sqlite3_column_int64(s, 14);
 }
 
 void
@@ -544,7 +550,7 @@ hist_search(sqlite3 *db, struct hist_query *q)
 	buf_init(&b);
 	buf_addstr(&b, "SELECT h.id, h.time, h.kind, h.flags, h.target, "
 	    "h.dm_lo, h.dm_hi, h.sender, h.account, h.tname, h.tags, h.body, "
-	    "h.extra, h.msgid FROM ");
+	    "h.extra, h.msgid, h.account_id FROM ");
 	/* CROSS JOIN: the index drives, the table is looked up by id. */
 	if (fq != NULL)
 		buf_addstr(&b, "history_fts CROSS JOIN history h ON h.id = "

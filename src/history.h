@@ -69,6 +69,7 @@ struct hist_row {
 	char		*body;
 	char		*extra;
 	char		*msgid;		/* NULL: derived from the id */
+	int64_t		 account_id;	/* sender's account (0: none) */
 };
 
 /* One selector: a message id or a time. */

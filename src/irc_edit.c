@@ -216,14 +216,14 @@ edit_row_here(const struct edit_req *req)
 static int
 edit_is_author(const struct client *c, const struct hist_row *r)
 {
-	char	a[CASEMAP_FOLDSZ], b[CASEMAP_FOLDSZ];
+	struct account	*a;
 
-	if (r->account == NULL || c->account == NULL)
+	/* By account id, not name: a dropped account's name registered
+	 * again by someone else is not the same author. */
+	if (r->account_id <= 0 || c->account == NULL ||
+	    (a = account_find(c->account)) == NULL)
 		return 0;
-	if (casemap_fold(r->account, a, sizeof a) != 0 ||
-	    casemap_fold(c->account, b, sizeof b) != 0)
-		return 0;
-	return strcmp(a, b) == 0;
+	return a->id == r->account_id;
 }
 
 /* May c do req's op on its row, now? */

@@ -96,6 +96,7 @@ static const char *const store_migrations[] = {
 	"  body TEXT,"
 	"  extra TEXT,"
 	"  msgid TEXT,"				/* when not derived from id */
+	"  account_id INTEGER,"			/* the sender's, for authorship */
 	"  flags INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX history_target ON history(target, id) WHERE target <> '';"
