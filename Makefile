@@ -9,13 +9,21 @@
 #   make check      unit tests only (no installs)
 
 CC	?= cc
-PKGS	 = libuv openssl sqlite3 libsodium libutf8proc
+PKGS	 = libuv openssl sqlite3 libsodium libutf8proc libqrencode
+# DNS-SD through avahi-daemon is built in when libavahi-client is there
+# (scripts/deps installs it); without it the server still builds.
+AVAHI	:= $(shell pkg-config --exists avahi-client 2>/dev/null && \
+	   echo avahi-client)
+ifneq ($(AVAHI),)
+PKGS	+= $(AVAHI)
+DEFS	+= -DHAVE_AVAHI
+endif
 BUILD	?= build
 OPT	?= -O2
 WERROR	?=
 WARN	 = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	   -Wwrite-strings -Wformat=2 -Wpointer-arith $(WERROR)
-CFLAGS	+= -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE \
+CFLAGS	+= -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE $(DEFS) \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -iquote $(BUILD) -iquote src
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lhttp_parser \
 	   -lpthread -lm

@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "limits.h"
 #include "deliver.h"
+#include "discovery.h"
 #include "http.h"
 #include "irc.h"
 #include "listen.h"
@@ -25,6 +26,7 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "zeroconf.h"
 
 static uv_check_t	loop_check;
 static uv_timer_t	loop_tick;
@@ -122,6 +124,8 @@ loop_shutdown(const char *reason)
 	srv.shutting_down = 1;
 	log_info("shutting down: %s", reason);
 	listen_close_all();
+	discovery_stop();
+	zeroconf_stop();
 	conn_shutdown_all("Server shutting down");
 	loop_stop_deadline = now_ms() + CLOSE_GRACE * 1000 + 500;
 	uv_timer_start(&loop_stop, loop_stop_cb, 50, 50);
