@@ -1,6 +1,6 @@
 # lanchat: a plain Makefile with pkg-config (Redis and Lua do without
 # autotools).  Targets:
-#   make            build lanchatd (and, as they land, lanchat, lanchat-bench)
+#   make            build lanchatd and lanchat (and, as it lands, lanchat-bench)
 #   make run        install missing Debian packages, build, start the server
 #   make test       install, build, run every test (unit, wire, sanitizers)
 #   make asan       the same binaries with ASan+UBSan, in build-asan/
@@ -18,6 +18,7 @@ ifneq ($(AVAHI),)
 PKGS	+= $(AVAHI)
 DEFS	+= -DHAVE_AVAHI
 endif
+CLIENT_PKGS = ncursesw openssl libutf8proc
 BUILD	?= build
 OPT	?= -O2
 WERROR	?=
@@ -39,6 +40,12 @@ WEBDIR	?= $(if $(wildcard web/dist/index.html),web/dist,web/public)
 WEBSRC	 = $(shell find $(WEBDIR) -type f 2>/dev/null)
 SCRIPTS	?= /usr/share/unicode/Scripts.txt
 
+# lanchat, the terminal client: client/*.c, linked with the pure modules
+# it shares with the server (msg.c, casemap.c, buf.c, discproto.c, ...)
+# from liblanchat.a.
+CLIENT_SRCS = $(wildcard client/*.c)
+CLIENT_OBJS = $(CLIENT_SRCS:client/%.c=$(BUILD)/client/%.o)
+
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -47,7 +54,7 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: all run test check asan test-asan fuzz deps clean unit wire
 
-all: $(BUILD)/lanchatd
+all: $(BUILD)/lanchatd $(BUILD)/lanchat
 
 $(GEN): scripts/gen-scripts
 	@mkdir -p $(@D)
@@ -66,6 +73,16 @@ $(BUILD)/src/%.o: src/%.c $(GEN) $(wildcard src/*.h)
 
 $(BUILD)/lanchatd: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/client/%.o: client/%.c $(GEN) $(wildcard client/*.h) \
+    $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(filter-out -D_XOPEN_SOURCE%,$(shell pkg-config \
+	    --cflags $(CLIENT_PKGS) 2>/dev/null)) -iquote client -c -o $@ $<
+
+$(BUILD)/lanchat: $(CLIENT_OBJS) $(BUILD)/liblanchat.a
+	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(BUILD)/liblanchat.a \
+	    $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null) -lpthread
 
 $(BUILD)/liblanchat.a: $(LIBOBJS)
 	rm -f $@
