@@ -475,9 +475,10 @@ irc_alert(struct window *w, const char *from, const char *text)
 
 	ui_bell();
 	if (w->type == WIN_QUERY)
-		snprintf(title, sizeof title, "%s (private)", from);
+		snprintf(title, sizeof title, "%.100s (private)", from);
 	else
-		snprintf(title, sizeof title, "%s in %s", from, w->name);
+		snprintf(title, sizeof title, "%.100s in %.150s", from,
+		    w->name);
 	notify_event(title, text);
 }
 
@@ -543,8 +544,12 @@ irc_on_privmsg(struct msg *m, uint64_t t, int history, struct batch *bt)
 	l = line_new(kind, flags, t, msg_tag_get(m, "msgid"), from, text);
 	if (bt != NULL)
 		bt->count++;
-	if (!win_add(w, l))
+	/* A page of older history: at the top, in the order it comes. */
+	if (!win_add_at(w, l, history && w->hist_pending && bt != NULL ?
+	    bt->added : -1))
 		return;
+	if (bt != NULL)
+		bt->added++;
 	if ((mem = win_member_find(w, from)) != NULL && t > mem->spoke)
 		mem->spoke = t;
 	if (history || self)
@@ -878,7 +883,7 @@ irc_on_batch(struct msg *m)
 				w->catchup = 0;
 		} else if (w->hist_pending) {
 			w->hist_pending = 0;
-			if (b->count < LC_HISTORY_PAGE)
+			if (b->count < LC_HISTORY_PAGE || b->added == 0)
 				w->hist_done = 1;
 		}
 		if (w != win_cur() && w->marker != 0)
@@ -1223,6 +1228,10 @@ irc_line(char *line)
 		if (m.nparams >= 2 && strcmp(m.params[0], "SUCCESS") == 0) {
 			win_info(lc.wins[0], LINE_INFO, "Account %s made.",
 			    m.params[1]);
+			/* From now on, and after a reconnect, we log in. */
+			lc.auth = AUTH_LOGIN;
+			free(lc.account);
+			lc.account = xstrdup(m.params[1]);
 			irc_cap_end();
 		} else if (m.nparams >= 2)
 			win_info(lc.wins[0], LINE_INFO, "%s",

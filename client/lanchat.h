@@ -187,6 +187,7 @@ struct window	*win_get(const char *, int);
 int		 win_index(const struct window *);
 void		 win_close(struct window *);
 int		 win_add(struct window *, struct lc_line *);
+int		 win_add_at(struct window *, struct lc_line *, long);
 void		 win_info(struct window *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 void		 win_select(int);
@@ -253,7 +254,8 @@ struct batch {
 	char		 ref[32];
 	char		 type[40];
 	char		 target[256];
-	int		 count;
+	int		 count;		/* lines in it */
+	int		 added;		/* of those, new to the window */
 };
 
 struct lanchat {

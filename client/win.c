@@ -149,14 +149,24 @@ win_free_all(void)
 	lc.nwins = 0;
 }
 
-/*
- * Put line l (ownership passes to the window) in its place by time.
- * A line whose msgid the window has already is freed instead.  While
- * the user reads back (scroll > 0), the view is kept where it is.
- * Returns 1 if the line was added, 0 if it was a duplicate.
- */
+/* Put line l in its place by time (win_add_at). */
 int
 win_add(struct window *w, struct lc_line *l)
+{
+	return win_add_at(w, l, -1);
+}
+
+/*
+ * Put line l (ownership passes to the window) at index at, or in its
+ * place by time when at is -1.  A page of older history goes at the
+ * top in the order it came, which time alone cannot do: lines sent in
+ * the same millisecond have equal times.  A line whose msgid the window
+ * has already is freed instead.  While the user reads back (scroll >
+ * 0), the view is kept where it is.  Returns 1 if the line was added, 0
+ * if it was a duplicate.
+ */
+int
+win_add_at(struct window *w, struct lc_line *l, long at)
 {
 	size_t	i, pos;
 
@@ -181,9 +191,13 @@ win_add(struct window *w, struct lc_line *l)
 		w->lines = xreallocarray(w->lines, w->linecap,
 		    sizeof *w->lines);
 	}
-	pos = w->nlines;
-	while (pos > 0 && w->lines[pos - 1]->t > l->t)
-		pos--;
+	if (at >= 0 && (size_t)at <= w->nlines)
+		pos = at;
+	else {
+		pos = w->nlines;
+		while (pos > 0 && w->lines[pos - 1]->t > l->t)
+			pos--;
+	}
 	memmove(&w->lines[pos + 1], &w->lines[pos], (w->nlines - pos) *
 	    sizeof *w->lines);
 	w->lines[pos] = l;
