@@ -7,6 +7,7 @@
 #   make test-asan  the whole suite against the ASan build
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
 #   make check      unit tests only (no installs)
+#   make wire, make tui   the wire tests, the terminal client's tests
 
 CC	?= cc
 PKGS	 = libuv openssl sqlite3 libsodium libutf8proc libqrencode
@@ -52,7 +53,7 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PYTHON	?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run test check asan test-asan fuzz deps clean unit wire
+.PHONY: all run test check asan test-asan fuzz deps clean unit wire tui
 
 all: $(BUILD)/lanchatd $(BUILD)/lanchat
 
@@ -103,6 +104,10 @@ check unit: $(UNIT_BINS)
 
 wire: all
 	LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) -m pytest -q tests/irc $(PYTEST_ARGS)
+
+tui: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) LANCHAT_BUILD=$(abspath $(BUILD)) \
+	    $(PYTHON) -m pytest -q -rs tests/tui $(PYTEST_ARGS)
 
 test: deps
 	@scripts/test-all
