@@ -81,7 +81,8 @@ cmd_say(struct window *w, const char *text, int action)
 		while (*p == ' ')
 			p++;
 		if (action)
-			irc_send("PRIVMSG %s :\001ACTION %s\001", w->name, chunk);
+			irc_send("PRIVMSG %s :\001ACTION %s\001", w->name,
+			    chunk);
 		else
 			irc_send("PRIVMSG %s :%s", w->name, chunk);
 		if (!irc_has_cap("echo-message"))

@@ -4,15 +4,15 @@
  * by characters, not bytes; it becomes UTF-8 when sent.  Keys, as in
  * irssi and readline:
  *
- *	Left Right Home End ^A ^E ^B ^F		move
- *	Backspace Delete ^D ^U ^K ^W		delete
- *	Up Down					sent lines (history)
- *	Tab					complete a nick, #channel, /command
- *	PgUp PgDn				scroll (older history is fetched)
- *	^N ^P Alt-N Alt-P			next, previous window
- *	Alt-1..9 Alt-0				window 1..10
- *	Alt-A					next window with activity
- *	^L					redraw
+ *	Left Right Home End ^A ^E ^B ^F	move
+ *	Backspace Delete ^D ^U ^K ^W	delete
+ *	Up Down				sent lines (history)
+ *	Tab				complete a nick, #channel, /command
+ *	PgUp PgDn			scroll (older history is fetched)
+ *	^N ^P Alt-N Alt-P		next, previous window
+ *	Alt-1..9 Alt-0			window 1..10
+ *	Alt-A				next window with activity
+ *	^L				redraw
  *
  * Owns the line, the history of sent lines and the completion state.
  */
@@ -36,6 +36,7 @@ static char	*input_saved;
 static char	**tab_matches;
 static int	 tab_n, tab_i = -1, tab_start, tab_end;
 
+/* The line (borrowed, valid until the next key), its length, cursor. */
 void
 input_get(const wchar_t **text, int *len, int *cur)
 {

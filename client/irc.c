@@ -114,6 +114,7 @@ irc_isupport(const char *name)
 	return NULL;
 }
 
+/* Does s start with one of the server's channel prefixes (CHANTYPES)? */
 int
 irc_is_channel(const char *s)
 {
@@ -224,7 +225,7 @@ irc_cap_end(void)
 static void
 irc_register_account(void)
 {
-	irc_send("REGISTER %s * %s", lc.account != NULL ? lc.account : "*",
+	irc_send("REGISTER %s * :%s", lc.account != NULL ? lc.account : "*",
 	    lc.password);
 }
 

@@ -208,7 +208,6 @@ void	 ui_bell(void);
 int	 ui_page(void);
 int	 ui_line_rows(const struct lc_line *, int);
 int	 ui_text_cols(void);
-int	 ui_active(void);
 int	 ui_at_top(struct window *);
 
 /* input.c */
@@ -289,7 +288,7 @@ struct lanchat {
 	uint64_t	 last_rx;		/* monotonic */
 	uint64_t	 ping_sent;
 	uint64_t	 server_time;		/* newest time tag seen */
-	uint64_t	 lost_at;		/* server time when we lost it */
+	uint64_t	 lost_at;		/* server time at the loss */
 	int		 attempt;
 	uint64_t	 reconnect_at;		/* monotonic; 0: none */
 	uint64_t	 reconnect_base_ms;

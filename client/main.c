@@ -496,6 +496,7 @@ main_quit(void)
 	}
 	net_close(&lc.net);
 	ui_end();
+	win_free_all();
 }
 
 static void
@@ -593,6 +594,7 @@ main_loop(void)
 	main_quit();
 }
 
+/* Flags, finding the server, the first contact, then the screen. */
 int
 main(int argc, char **argv)
 {

@@ -101,7 +101,8 @@ text_clean(const char *in, char *out, size_t outsz)
 		}
 		if (c == 0x04) {	/* hex colour: ^DRRGGBB[,RRGGBB] */
 			i++;
-			for (d = 0; d < 6 && isxdigit((unsigned char)in[i]); d++)
+			for (d = 0; d < 6 &&
+			    isxdigit((unsigned char)in[i]); d++)
 				i++;
 			if (d == 6 && in[i] == ',' &&
 			    isxdigit((unsigned char)in[i + 1])) {

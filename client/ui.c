@@ -87,6 +87,7 @@ ui_init(void)
 	return 0;
 }
 
+/* Give the terminal back (before printing to it, and at exit). */
 void
 ui_end(void)
 {
@@ -139,12 +140,6 @@ ui_page(void)
 		return 20;
 	ui_layout();
 	return ui_msg_h > 2 ? ui_msg_h - 2 : 1;
-}
-
-int
-ui_active(void)
-{
-	return lc.curses;
 }
 
 static attr_t

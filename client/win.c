@@ -39,6 +39,7 @@ line_new(int kind, int flags, uint64_t t, const char *msgid,
 	return l;
 }
 
+/* Free a line and its strings (NULL is fine). */
 void
 line_free(struct lc_line *l)
 {
@@ -85,6 +86,7 @@ win_get(const char *name, int type)
 	return w;
 }
 
+/* Where w is in the window list (0 is the server window), or -1. */
 int
 win_index(const struct window *w)
 {
@@ -137,6 +139,7 @@ win_close(struct window *w)
 	lc.dirty = 1;
 }
 
+/* Free every window (at exit). */
 void
 win_free_all(void)
 {
@@ -268,6 +271,7 @@ win_select(int i)
 	irc_markread(w);
 }
 
+/* The member of w with nick (compared folded), or NULL. */
 struct member *
 win_member_find(struct window *w, const char *nick)
 {
@@ -305,6 +309,7 @@ win_member_add(struct window *w, const char *nick, const char *prefix)
 	lc.dirty = 1;
 }
 
+/* Remove nick from w's members, if there. */
 void
 win_member_del(struct window *w, const char *nick)
 {
@@ -321,6 +326,7 @@ win_member_del(struct window *w, const char *nick)
 	lc.dirty = 1;
 }
 
+/* Forget every member of w (a new NAMES, a part, a lost connection). */
 void
 win_members_clear(struct window *w)
 {
@@ -355,6 +361,7 @@ win_member_cmp(const void *a, const void *b)
 	return strcmp(x->fold, y->fold);
 }
 
+/* Sort w's members: operators, then voiced, then by folded name. */
 void
 win_member_sort(struct window *w)
 {

@@ -15,7 +15,7 @@
 #define DISCPROTO_GROUP6	"ff02::6c63:6874"	/* link-local */
 #define DISCPROTO_VERSION	1
 #define DISCPROTO_QUERY_SIZE	1200		/* fits the IPv6 minimum MTU */
-#define DISCPROTO_HEADER	24		/* magic, version, type, nonce */
+#define DISCPROTO_HEADER	24	/* magic, version, type, nonce */
 #define DISCPROTO_NONCE_LEN	16
 #define DISCPROTO_FP_LEN	32		/* SHA-256 */
 #define DISCPROTO_MAX_ADDRS	16		/* of each family */

@@ -16,11 +16,13 @@
 
 #ifndef HAVE_AVAHI
 
+/* Built without libavahi-client: there is nothing to publish with. */
 void
 zeroconf_start(void)
 {
 }
 
+/* Nothing was published. */
 void
 zeroconf_stop(void)
 {

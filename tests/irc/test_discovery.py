@@ -429,3 +429,40 @@ def test_no_avahi_is_quiet(lan_factory):
     for line in log.splitlines():
         if "DNS-SD" in line or "avahi" in line.lower():
             assert " info " in line, line
+
+
+def test_banner_shows_a_qr_code_on_a_terminal(lan_factory, tmp_path):
+    """The web address, with a QR code for phones when stdout is a
+    terminal (and without one in a log)."""
+    import pty
+    import select
+    lan = lan_factory(["srv1"])
+    args = [LANCHATD, "--data", str(tmp_path / "d"), "--listen", "*:6667",
+            "--tls-listen", "none", "--http-listen", "*:8080", "--name",
+            "qr", "--password-cost", "min", "--discovery", "none"]
+    master, slave = pty.openpty()
+    p = lan.popen("srv1", args, stdout=slave, stderr=subprocess.DEVNULL)
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + 15
+    while b"Connect with" not in out and time.monotonic() < deadline:
+        r, _, _ = select.select([master], [], [], 0.5)
+        if r:
+            try:
+                out += os.read(master, 65536)
+            except OSError:
+                break
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=15)
+    os.close(master)
+    text = out.decode("utf-8", "replace")
+    assert "web        http://%s:8080/" % lan.addr("srv1") in text, text
+    rows = [ln for ln in text.splitlines() if "\u2580" in ln or
+            "\u2584" in ln or "\u2588" in ln]
+    assert len(rows) >= 10, text     # a version-2 code is 25 modules
+    # Not on a pipe: the address, no blocks.
+    s1 = NsServer(lan, "srv1", "qr2", extra=["--tls-listen", "none"])
+    banner = "\n".join(s1.banner)
+    s1.stop()
+    assert "http://%s:8080/" % lan.addr("srv1") in banner
+    assert "\u2580" not in banner and "\u2588" not in banner

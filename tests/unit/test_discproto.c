@@ -3,8 +3,9 @@
  * only at its exact size with a clean header and zero padding; an
  * answer never exceeds the size it is given (the query's), keeps the
  * mandatory records when space is short and cuts the name on a UTF-8
- * boundary (or sends "?" when not one character fits); parsing round-trips, skips unknown records and refuses
- * every malformed answer; fingerprints format and parse both ways.
+ * boundary (or sends "?" when not one character fits); parsing
+ * round-trips, skips unknown records and refuses every malformed
+ * answer; fingerprints format and parse both ways.
  */
 #include <setjmp.h>
 #include <stdarg.h>
