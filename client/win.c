@@ -67,14 +67,22 @@ win_find(const char *name)
 	return NULL;
 }
 
-/* The window for name, made (at the end of the list) if new. */
+/*
+ * The window for name, made (at the end of the list) if new.  There is
+ * one search window, whatever the name; the server window is made once,
+ * at start.
+ */
 struct window *
 win_get(const char *name, int type)
 {
 	struct window	*w;
+	int		 i;
 
-	if (type != WIN_SERVER && type != WIN_SEARCH &&
-	    (w = win_find(name)) != NULL)
+	if (type == WIN_SEARCH) {
+		for (i = 0; i < lc.nwins; i++)
+			if (lc.wins[i]->type == WIN_SEARCH)
+				return lc.wins[i];
+	} else if (type != WIN_SERVER && (w = win_find(name)) != NULL)
 		return w;
 	w = xcalloc(1, sizeof *w);
 	w->type = type;

@@ -422,3 +422,141 @@ def test_discover_from_a_namespace_and_chat(tui_factory, tmp_path):
         srv.wait(timeout=15)
         srv.stdout.close()
         lan.close()
+
+
+class FakeIrc:
+    """A tiny IRC server for what lanchatd does not have yet: FILEHOST
+    with a TOKEN NEW bearer token, and soju.im/search.  It follows the
+    contracts the client is written against, nothing more."""
+
+    def __init__(self, filehost):
+        import threading
+        self.filehost = filehost
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.port = self.lsock.getsockname()[1]
+        self.got = []
+        self.tokens = 0
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        import threading
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,),
+                             daemon=True).start()
+
+    def serve(self, c):
+        buf, nick = b"", "*"
+
+        def send(line):
+            c.sendall((line + "\r\n").encode())
+        while True:
+            try:
+                data = c.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                m = h.Message(raw.rstrip(b"\r").decode())
+                self.got.append(m)
+                if m.command == "CAP" and m.params[0] == "LS":
+                    send(":fake CAP * LS :batch server-time message-tags "
+                         "soju.im/search")
+                elif m.command == "CAP" and m.params[0] == "REQ":
+                    send(":fake CAP * ACK :" + m.params[1])
+                elif m.command == "NICK":
+                    nick = m.params[0]
+                elif m.command == "CAP" and m.params[0] == "END":
+                    send(":fake 001 %s :Welcome to the fake network" % nick)
+                    send(":fake 005 %s draft/FILEHOST=%s CHANTYPES=# "
+                         ":are supported" % (nick, self.filehost))
+                    send(":fake 900 %s %s!u@h %s :You are now logged in "
+                         "as %s" % (nick, nick, nick, nick))
+                    send(":fake 376 %s :End" % nick)
+                elif m.command == "JOIN":
+                    send(":%s!u@h JOIN %s" % (nick, m.params[0]))
+                    send(":fake 353 %s = %s :%s" % (nick, m.params[0], nick))
+                    send(":fake 366 %s %s :End" % (nick, m.params[0]))
+                elif m.command == "TOKEN":
+                    self.tokens += 1
+                    if self.tokens == 1:
+                        send(":fake TOKEN NEW tok-123")
+                    else:
+                        send(":fake FAIL TOKEN DISABLED :Uploads are off "
+                             "for now")
+                elif m.command == "SEARCH":
+                    send(":fake BATCH +s1 soju.im/search")
+                    send("@batch=s1;time=2024-05-01T10:00:00.000Z "
+                         ":zoe!u@h PRIVMSG #c :found the needle here")
+                    send(":fake BATCH -s1")
+                elif m.command == "PING":
+                    send(":fake PONG fake :" + m.params[0])
+
+    def close(self):
+        self.lsock.close()
+
+
+def test_upload_and_search_contracts(tui_factory, tmp_path):
+    import http.server
+    import threading
+    posted = {}
+
+    class Up(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            n = int(self.headers["Content-Length"])
+            posted["auth"] = self.headers["Authorization"]
+            posted["disp"] = self.headers["Content-Disposition"]
+            posted["path"] = self.path
+            posted["body"] = self.rfile.read(n)
+            self.send_response(201)
+            self.send_header("Location", "/files/Xy7/notes.txt")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    web = http.server.HTTPServer(("127.0.0.1", 0), Up)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    hp = web.server_address[1]
+    fake = FakeIrc("http://127.0.0.1:%d/upload" % hp)
+    note = tmp_path / "notes.txt"
+    note.write_bytes(b"hello, file\n" * 1000)
+    try:
+        t = tui_factory(["--plain", "--guest", "-n", "uma",
+                         "127.0.0.1:%d" % fake.port], cols=220)
+        t.wait("Welcome to the fake network")
+        assert "[PLAIN]" in t.screen()
+        t.type("/join #c")
+        t.wait("You joined #c")
+        t.type("/upload %s" % note)
+        t.wait("Uploaded %s" % note)
+        link = "http://127.0.0.1:%d/files/Xy7/notes.txt" % hp
+        t.wait("<uma> " + link)
+        assert posted["auth"] == "Bearer tok-123"
+        assert posted["path"] == "/upload"
+        assert posted["body"] == note.read_bytes()
+        assert 'filename="notes.txt"' in posted["disp"]
+        assert any(m.command == "PRIVMSG" and m.params == ["#c", link]
+                   for m in fake.got)
+        # The server says no: the reason, plainly.
+        t.type("/upload %s" % note)
+        t.wait("Upload: Uploads are off for now")
+        # soju.im/search: results in a window of their own.
+        t.type("/search needle")
+        t.wait("search results")
+        s = t.wait("1 result")
+        assert "[#c] found the needle here" in s
+        assert any(m.command == "SEARCH" and
+                   m.params[0].startswith("in=#c;") and
+                   "text=needle" in m.params[0] for m in fake.got)
+    finally:
+        fake.close()
+        web.shutdown()
