@@ -71,6 +71,11 @@ main_usage(FILE *f)
 	    "live\n"
 	    "  -h, --help, -V, --version\n"
 	    "\n"
+	    "Environment: LANCHAT_CONFIG_DIR (instead of "
+	    "~/.config/lanchat),\nLANCHAT_NO_NOTIFY (no desktop "
+	    "notifications), LANCHAT_RECONNECT_MS (the first\nreconnect "
+	    "delay, 1000).\n"
+	    "\n"
 	    "Exit status: 0 after /quit, 1 when no server could be reached, "
 	    "2 for bad\nflags, 3 when a server's certificate was refused.\n",
 	    DISCPROTO_PORT, LC_IRCS_PORT, LC_IRC_PORT, DISCPROTO_PORT);
@@ -256,8 +261,7 @@ main_first_contact(const char *announced, int accept_new)
 	net_init(&n);
 	if (net_open_blocking(&n, lc.host, lc.port, lc.tls, 10000,
 	    &cause) != 0) {
-		fprintf(stderr, "lanchat: cannot connect to %s: %s\n",
-		    lc.key, cause);
+		fprintf(stderr, "lanchat: cannot connect: %s\n", cause);
 		if (lc.tls && cause != NULL && strstr(cause, "TLS") != NULL)
 			fprintf(stderr, "Is %d the server's TLS port?  The "
 			    "banner of lanchatd lists its ports.\n", lc.port);

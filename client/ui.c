@@ -50,10 +50,18 @@ static int	 ui_list_w, ui_nick_w, ui_msg_x, ui_msg_w, ui_msg_h;
 int
 ui_init(void)
 {
-	int	i;
+	SCREEN	*scr;
+	int	 i;
 
-	if (initscr() == NULL)
-		return -1;
+	/* newterm(), unlike initscr(), returns when the terminal is
+	 * unknown -- an SSH session from a terminal this machine has no
+	 * terminfo for -- and xterm is then the safe guess. */
+	if ((scr = newterm(NULL, stdout, stdin)) == NULL) {
+		setenv("TERM", "xterm", 1);
+		if ((scr = newterm(NULL, stdout, stdin)) == NULL)
+			return -1;
+	}
+	set_term(scr);
 	cbreak();
 	noecho();
 	nonl();
