@@ -49,7 +49,7 @@ static const struct config_opt config_opts[] = {
 	{ "https-listen", OPT_ADDRS, O(https_listen), 0, 0, 0, "ADDR:PORT",
 	  "web client over TLS, repeatable (default none)" },
 	{ "discovery", OPT_ADDR, O(discovery), 0, 0, 0, "ADDR:PORT",
-	  "LAN discovery responder (UDP)" },
+	  "LAN discovery (UDP) and DNS-SD; 'none' for off (default *:6668)" },
 	{ "name", OPT_STR, O(name), 0, 0, 0, "NAME",
 	  "server name shown to clients (default: the host name)" },
 	{ "network", OPT_STR, O(network), 0, 0, 1, "NAME",

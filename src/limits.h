@@ -68,4 +68,16 @@
 #define TICK_INTERVAL_MS	1000	/* housekeeping timer */
 #define FLOOD_TICK_MS		25	/* throttled clients resume */
 
+/* LAN discovery (discovery.c, docs/discovery.md).  Answers per source
+ * address: a burst, then a steady rate; and for all sources together,
+ * so that a flood of queries with forged sources is bounded too.  The
+ * interfaces (addresses, IPv6 group memberships) are read again on a
+ * timer, so a cable plugged in later is served. */
+#define DISCOVERY_SRC_BURST	5
+#define DISCOVERY_SRC_PER_SEC	1
+#define DISCOVERY_ALL_BURST	64
+#define DISCOVERY_ALL_PER_SEC	32
+#define DISCOVERY_SOURCES	512	/* rate-limit entries kept */
+#define DISCOVERY_RESCAN_MS	30000
+
 #endif

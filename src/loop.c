@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "limits.h"
 #include "deliver.h"
+#include "discovery.h"
 #include "history.h"
 #include "http.h"
 #include "irc.h"
@@ -27,6 +28,7 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "zeroconf.h"
 
 static uv_check_t	loop_check;
 static uv_timer_t	loop_tick;
@@ -124,6 +126,8 @@ loop_shutdown(const char *reason)
 	srv.shutting_down = 1;
 	log_info("shutting down: %s", reason);
 	listen_close_all();
+	discovery_stop();
+	zeroconf_stop();
 	conn_shutdown_all("Server shutting down");
 	loop_stop_deadline = now_ms() + CLOSE_GRACE * 1000 + 500;
 	uv_timer_start(&loop_stop, loop_stop_cb, 50, 50);

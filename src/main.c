@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <qrencode.h>
 #include <sodium.h>
 
 #include "account.h"
@@ -22,6 +23,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "conn.h"
+#include "discovery.h"
 #include "history.h"
 #include "irc.h"
 #include "listen.h"
@@ -34,6 +36,7 @@
 #include "util.h"
 #include "whowas.h"
 #include "xmalloc.h"
+#include "zeroconf.h"
 
 static const char default_motd[] =
     "Welcome to lanchat, the chat of this network.\n"
@@ -173,15 +176,89 @@ main_tls_wanted(void)
 	return 0;
 }
 
+/*
+ * The web address for phones: http://<first LAN address>:<http port>/,
+ * IPv4 first.  Returns 0, or -1 when there is no web port or no LAN
+ * address.
+ */
+static int
+main_web_url(char *out, size_t outsz)
+{
+	uv_interface_address_t	*ifs = NULL;
+	int			 nifs = 0, i, pass, port, found = -1;
+	char			 a[INET6_ADDRSTRLEN + 8];
+
+	if ((port = listen_first_port(LISTEN_HTTP)) == 0 ||
+	    uv_interface_addresses(&ifs, &nifs) != 0)
+		return -1;
+	for (pass = 0; pass < 2 && found < 0; pass++) {
+		for (i = 0; i < nifs && found < 0; i++) {
+			if (ifs[i].is_internal || ifs[i].address.address4.
+			    sin_family != (pass == 0 ? AF_INET : AF_INET6))
+				continue;
+			addr_format((struct sockaddr *)&ifs[i].address, a,
+			    sizeof a, 0);
+			if (strncmp(a, "fe80", 4) == 0 || strchr(a, '%'))
+				continue;
+			snprintf(out, outsz, pass == 0 ? "http://%s:%d/" :
+			    "http://[%s]:%d/", a, port);
+			found = 0;
+		}
+	}
+	uv_free_interface_addresses(ifs, nifs);
+	return found;
+}
+
+/*
+ * Print url as a QR code (libqrencode), two modules per character cell
+ * with half blocks, dark on light whatever the terminal's colours, and a
+ * quiet zone of two modules.  Only on a terminal: in a log it is noise.
+ */
+static void
+main_qr(const char *url)
+{
+	QRcode	*qr;
+	int	 x, y, w, top, bot;
+	const int q = 2;
+
+	if (!isatty(STDOUT_FILENO) ||
+	    (qr = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8,
+	    1)) == NULL)
+		return;
+	w = qr->width;
+#define QR_DARK(x, y) ((x) >= 0 && (y) >= 0 && (x) < w && (y) < w && \
+	    (qr->data[(y) * w + (x)] & 1))
+	for (y = -q; y < w + q; y += 2) {
+		printf("  \033[30;47m");
+		for (x = -q; x < w + q; x++) {
+			top = QR_DARK(x, y);
+			bot = y + 1 < w + q && QR_DARK(x, y + 1);
+			fputs(top && bot ? "\u2588" : top ? "\u2580" :
+			    bot ? "\u2584" : " ", stdout);
+		}
+		printf("\033[0m\n");
+	}
+#undef QR_DARK
+	QRcode_free(qr);
+}
+
 static void
 main_banner(void)
 {
+	char	url[128];
+
 	printf("lanchatd %s\n", LANCHAT_VERSION);
 	printf("  server     %s (network %s)\n", srv.name, srv.cfg.network);
 	printf("  data       %s\n", srv.cfg.data_dir);
 	listen_print();
+	discovery_print();
 	if (srv.tls_fingerprint[0] != '\0')
 		printf("  TLS        SHA-256 %s\n", srv.tls_fingerprint);
+	if (main_web_url(url, sizeof url) == 0) {
+		printf("  web        %s%s\n", url, isatty(STDOUT_FILENO) ?
+		    "  (scan with a phone:)" : "");
+		main_qr(url);
+	}
 	printf("Connect with any IRC client, or the terminal client: "
 	    "lanchat HOST\n");
 	fflush(stdout);
@@ -287,6 +364,21 @@ main(int argc, char **argv)
 		return 1;
 	if (listen_count() == 0)
 		log_warnx("every listener is 'none': nobody can connect");
+	if (discovery_start(&cause) != 0) {
+		/* Asked for by name, it must work; the default is a
+		 * convenience, and a port taken by something else only costs
+		 * the LAN its way of finding us. */
+		if (srv.cfg.discovery != NULL) {
+			fprintf(stderr, "lanchatd: discovery: %s\n", cause);
+			return 1;
+		}
+		log_warnx("discovery: %s; clients must be given the address",
+		    cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (discovery_enabled())
+		zeroconf_start();
 	main_banner();
 	log_info("lanchatd %s started", LANCHAT_VERSION);
 	r = loop_run();

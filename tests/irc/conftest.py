@@ -303,7 +303,7 @@ class Server:
         a = [LANCHATD, "--data", self.data,
              "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0",
              "--http-listen", "none", "--name", "test.lanchat",
-             "--password-cost", "min"]
+             "--password-cost", "min", "--discovery", "none"]
         return a + self.extra_args
 
     def start(self):
