@@ -48,7 +48,7 @@
 #include "deliver.h"
 #include "history.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "log.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -80,7 +80,7 @@ static const struct config_opt config_opts[] = {
 	  "Argon2id cost (default interactive; min is for tests only)" },
 	{ "max-sendq", OPT_SIZE, O(max_sendq), 4096, 1LL << 30, 1, "BYTES",
 	  "queued output per client before it is cut off (default 1M)" },
-	{ "recvq", OPT_SIZE, O(recvq), LINE_MAX + 2, 1LL << 24, 1, "BYTES",
+	{ "recvq", OPT_SIZE, O(recvq), IRC_LINE_MAX + 2, 1LL << 24, 1, "BYTES",
 	  "unparsed input per client before Excess Flood (default 32k)" },
 	{ "flood-burst", OPT_INT, O(flood_burst), 0, 1000000, 1, "N",
 	  "commands a client may send at once; 0 turns flood control off" },

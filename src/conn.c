@@ -25,7 +25,7 @@
 #include "ws.h"
 #include "session.h"
 #include "conn.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "line.h"
 #include "log.h"
 #include "server.h"

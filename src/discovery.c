@@ -11,7 +11,7 @@
  *	  (an IPv4 subnet of one of our interfaces, an IPv6 prefix of one,
  *	  or IPv6 link-local), so a forged source far away gets nothing;
  *	- the source's token bucket and the bucket for all sources have a
- *	  token (limits.h DISCOVERY_*).
+ *	  token (lc_limits.h DISCOVERY_*).
  *
  * The answer is built into a buffer the size of the query, so it can
  * never be larger (discproto_answer_build).  The interface list, which
@@ -34,7 +34,7 @@
 #include "config.h"
 #include "discovery.h"
 #include "discproto.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "listen.h"
 #include "log.h"
 #include "server.h"

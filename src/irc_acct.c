@@ -33,7 +33,7 @@
 #include "conn.h"
 #include "dict.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "log.h"
 #include "monitor.h"
 #include "msg.h"

@@ -40,7 +40,7 @@
 #include "deliver.h"
 #include "history.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "log.h"
 #include "msg.h"
 #include "numeric.h"

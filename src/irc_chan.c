@@ -17,7 +17,7 @@
 #include "deliver.h"
 #include "history.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "msg.h"
 #include "numeric.h"
 #include "reply.h"

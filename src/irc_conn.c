@@ -20,7 +20,7 @@
 #include "deliver.h"
 #include "history.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "monitor.h"
 #include "msg.h"
 #include "numeric.h"

@@ -23,7 +23,7 @@
 #include "client.h"
 #include "history.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "line.h"
 #include "log.h"
 #include "marker.h"

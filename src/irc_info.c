@@ -26,7 +26,7 @@
 #include "cmd.h"
 #include "conn.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "monitor.h"
 #include "msg.h"
 #include "numeric.h"

@@ -31,7 +31,7 @@
 #include "deliver.h"
 #include "history.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "mode.h"
 #include "msg.h"
 #include "numeric.h"

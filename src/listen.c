@@ -15,7 +15,7 @@
 #include "client.h"
 #include "conn.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "listen.h"
 #include "log.h"
 #include "server.h"

@@ -16,7 +16,7 @@
 #include "session.h"
 #include "config.h"
 #include "conn.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "deliver.h"
 #include "discovery.h"
 #include "history.h"

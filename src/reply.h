@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "lc_limits.h"
 
 struct channel;
 struct client;

@@ -387,7 +387,7 @@ session_line(struct session *s, char *line, size_t len)
 		return CONN_LINE_OK;
 	if (log_trace_flags & TRACE_IRC)
 		session_trace_in(s, line, len);
-	if (len > LINE_MAX) {
+	if (len > IRC_LINE_MAX) {
 		session_reject(s);
 		reply_num(c, ERR_INPUTTOOLONG);
 		goto done;

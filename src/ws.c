@@ -18,7 +18,7 @@
 
 #include "conn.h"
 #include "flood.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "line.h"
 #include "log.h"
 #include "server.h"
@@ -98,7 +98,7 @@ ws_msg_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_msg_recv_arg *arg, void *user)
 {
 	struct conn	*c = user;
-	char		 line[LINE_MAX + 2];
+	char		 line[IRC_LINE_MAX + 2];
 
 	(void)ctx;
 	if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
@@ -111,7 +111,7 @@ ws_msg_cb(wslay_event_context_ptr ctx,
 	if (arg->msg_length == 0 || (c->flags & (CONN_DYING | CONN_CLOSING)))
 		return;
 	/* One message is one line: give it its line end. */
-	if (arg->msg_length > LINE_MAX) {
+	if (arg->msg_length > IRC_LINE_MAX) {
 		conn_kill(c, "Message too long", 0);
 		return;
 	}
@@ -140,7 +140,7 @@ ws_start(struct conn *c, int proto)
 		free(w);
 		return -1;
 	}
-	wslay_event_config_set_max_recv_msg_length(w->ctx, LINE_MAX);
+	wslay_event_config_set_max_recv_msg_length(w->ctx, IRC_LINE_MAX);
 	w->binary = proto == WS_PROTO_BINARY;
 	flood_init(&w->frames, WS_FRAMES_BURST, now_ms());
 	c->up = w;

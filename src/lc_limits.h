@@ -3,8 +3,8 @@
  * llimits.h).  Compile-time limits are here; the ones an administrator may
  * change have their default here and a config key in config.c.
  */
-#ifndef LANCHAT_LIMITS_H
-#define LANCHAT_LIMITS_H
+#ifndef LANCHAT_LC_LIMITS_H
+#define LANCHAT_LC_LIMITS_H
 
 /* IRC framing.  RFC 1459 2.3: 512 bytes with CRLF for the message part.
  * IRCv3 message-tags: up to 4094 bytes of tag data from a client, 8191 in
@@ -12,7 +12,7 @@
 #define LINE_MAX_BODY		512	/* without tags, with CRLF */
 #define LINE_MAX_CLIENT_TAGS	4094	/* tag data sent by a client */
 #define LINE_MAX_TAGS		8191	/* '@' .. ' ' inclusive */
-#define LINE_MAX		(LINE_MAX_BODY + LINE_MAX_TAGS)
+#define IRC_LINE_MAX		(LINE_MAX_BODY + LINE_MAX_TAGS)
 #define MSG_MAX_PARAMS		15	/* RFC 2812 2.3.1 */
 #define MSG_MAX_TAGS		64	/* parsed tags kept per line */
 #define LABEL_MAX		64	/* labeled-response: value <= 64 bytes */
