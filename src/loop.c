@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "server.h"
 #include "store.h"
+#include "token.h"
 #include "util.h"
 
 static uv_check_t	loop_check;
@@ -66,6 +67,7 @@ loop_tick_cb(uv_timer_t *h)
 	session_tick(now);
 	http_tick(now);
 	irc_acct_tick(now);
+	token_tick(now);
 	conn_tick(now);
 	loop_turn_end();
 }

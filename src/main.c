@@ -28,6 +28,7 @@
 #include "server.h"
 #include "store.h"
 #include "tls.h"
+#include "token.h"
 #include "util.h"
 #include "whowas.h"
 #include "xmalloc.h"
@@ -246,6 +247,11 @@ main(int argc, char **argv)
 		store_close();
 		return 1;
 	}
+	if (token_load(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		store_close();
+		return 1;
+	}
 	irc_acct_init();
 	irc_cap_configure();
 	if (main_tls_wanted() && tls_init(&cause) != 0) {
@@ -272,6 +278,7 @@ main(int argc, char **argv)
 	store_close();
 	account_unload();
 	marker_unload();
+	token_unload();
 	log_info("stopped");
 	whowas_clear();
 	tls_cleanup();

@@ -106,7 +106,15 @@ static const char *const store_migrations[] = {
 	"  target TEXT NOT NULL,"
 	"  time INTEGER NOT NULL,"
 	"  PRIMARY KEY (account, target)"
-	");",
+	");"
+	"CREATE TABLE tokens ("			/* owner: token.c */
+	"  hash BLOB PRIMARY KEY,"		/* SHA-256 of the token */
+	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  created INTEGER NOT NULL,"		/* wall seconds */
+	"  last_used INTEGER NOT NULL,"		/* wall seconds */
+	"  label TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX tokens_account ON tokens(account);",
 };
 #define STORE_VERSION	((int)(sizeof store_migrations / \
 			    sizeof store_migrations[0]))
