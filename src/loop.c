@@ -25,6 +25,7 @@
 #include "server.h"
 #include "store.h"
 #include "token.h"
+#include "upload.h"
 #include "util.h"
 
 static uv_check_t	loop_check;
@@ -68,6 +69,7 @@ loop_tick_cb(uv_timer_t *h)
 	http_tick(now);
 	irc_acct_tick(now);
 	token_tick(now);
+	upload_tick(now);
 	conn_tick(now);
 	loop_turn_end();
 }
@@ -160,6 +162,9 @@ int
 loop_init(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	/* Past a file size limit a write fails (EFBIG, an upload's 507)
+	 * rather than killing the server. */
+	signal(SIGXFSZ, SIG_IGN);
 	srv.loop = uv_default_loop();
 	uv_check_init(srv.loop, &loop_check);
 	uv_check_start(&loop_check, loop_check_cb);

@@ -29,6 +29,7 @@
 #include "store.h"
 #include "tls.h"
 #include "token.h"
+#include "upload.h"
 #include "util.h"
 #include "whowas.h"
 #include "xmalloc.h"
@@ -247,7 +248,7 @@ main(int argc, char **argv)
 		store_close();
 		return 1;
 	}
-	if (token_load(&cause) != 0) {
+	if (token_load(&cause) != 0 || upload_init(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
 		store_close();
 		return 1;
@@ -279,6 +280,7 @@ main(int argc, char **argv)
 	account_unload();
 	marker_unload();
 	token_unload();
+	upload_unload();
 	log_info("stopped");
 	whowas_clear();
 	tls_cleanup();

@@ -114,7 +114,17 @@ static const char *const store_migrations[] = {
 	"  last_used INTEGER NOT NULL,"		/* wall seconds */
 	"  label TEXT NOT NULL DEFAULT ''"
 	");"
-	"CREATE INDEX tokens_account ON tokens(account);",
+	"CREATE INDEX tokens_account ON tokens(account);"
+	"CREATE TABLE files ("			/* owner: upload.c */
+	"  id TEXT PRIMARY KEY,"		/* DATA/files/<id>, random */
+	"  owner INTEGER REFERENCES accounts(id) ON DELETE SET NULL,"
+	"  name TEXT NOT NULL,"			/* sanitised */
+	"  type TEXT NOT NULL,"			/* as the uploader said */
+	"  inline_type TEXT,"			/* image type of the bytes */
+	"  size INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL"		/* ms since the epoch */
+	");"
+	"CREATE INDEX files_owner ON files(owner);",
 };
 #define STORE_VERSION	((int)(sizeof store_migrations / \
 			    sizeof store_migrations[0]))
