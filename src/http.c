@@ -285,45 +285,51 @@ http_respond_file(struct conn *c, int status, const char *type,
 	buf_free(&b);
 }
 
-/* An error page: a short text, then close if the request was bad. */
-static void
-http_error(struct conn *c, int status, const char *text, int close)
-{
-	struct http_state	*h = c->up;
-	char			 body[256];
-	int			 n;
-
-	if (h != NULL && close)
-		h->close = 1;
-	n = snprintf(body, sizeof body, "%d %s%s%s\n", status,
-	    http_reason(status), text != NULL ? ": " : "",
-	    text != NULL ? text : "");
-	if (n >= (int)sizeof body)
-		n = sizeof body - 1;
-	http_respond(c, status, "text/plain; charset=utf-8", NULL, body, n);
-	if (close)
-		conn_kill(c, http_reason(status), 0);
-}
-
 /*
- * Refuse the request with status, extra headers (or NULL) and a short
- * text, and close the conn after it: its body, if any, is not read.
+ * A short text answer, "<status> <reason>[: text]", with extra header
+ * lines (or NULL).  The conn stays open.
  */
 void
-http_fail(struct conn *c, int status, const char *extra, const char *text)
+http_respond_text(struct conn *c, int status, const char *extra,
+    const char *text)
 {
-	struct http_state	*h = c->up;
-	char			 body[512];
-	int			 n;
+	char	body[512];
+	int	n;
 
-	if (h != NULL)
-		h->close = 1;
 	n = snprintf(body, sizeof body, "%d %s%s%s\n", status,
 	    http_reason(status), text != NULL ? ": " : "",
 	    text != NULL ? text : "");
 	if (n >= (int)sizeof body)
 		n = sizeof body - 1;
 	http_respond(c, status, "text/plain; charset=utf-8", extra, body, n);
+}
+
+/* An error page: a short text, then close if the request was bad. */
+static void
+http_error(struct conn *c, int status, const char *text, int close)
+{
+	struct http_state	*h = c->up;
+
+	if (h != NULL && close)
+		h->close = 1;
+	http_respond_text(c, status, NULL, text);
+	if (close)
+		conn_kill(c, http_reason(status), 0);
+}
+
+/*
+ * Refuse the request with status, extra headers (or NULL) and a short
+ * text, and close the conn after it.  Its body is not stored: at most a
+ * little of it is read, and dropped.
+ */
+void
+http_fail(struct conn *c, int status, const char *extra, const char *text)
+{
+	struct http_state	*h = c->up;
+
+	if (h != NULL)
+		h->close = 1;
+	http_respond_text(c, status, extra, text);
 	if (h != NULL && h->hdone && h->body && h->upload == NULL &&
 	    !h->waiting) {
 		/* Refused before its body: a client that sends it anyway

@@ -54,6 +54,7 @@ void	http_respond(struct conn *, int, const char *, const char *,
 	    const char *, size_t);
 void	http_respond_file(struct conn *, int, const char *, const char *,
 	    uint64_t);
+void	http_respond_text(struct conn *, int, const char *, const char *);
 void	http_fail(struct conn *, int, const char *, const char *);
 void	http_progress(struct conn *);
 void	http_done(struct conn *);

@@ -855,7 +855,6 @@ upload_write_next(struct upload *u)
 		u->woff = 0;
 	}
 	b = uv_buf_init(u->wb.data + u->woff, u->wb.len - u->woff);
-	u->fs.data = u;
 	upload_started(u, uv_fs_write(srv.loop, &u->fs, u->fd, &b, 1,
 	    u->written, upload_fs_cb));
 }
@@ -926,8 +925,7 @@ upload_send_error(struct upload *u)
 	if (upload_gone(u) || u->error == 0)
 		return;
 	if (u->error == 404) {
-		http_respond(u->c, 404, "text/plain; charset=utf-8", NULL,
-		    "404 Not Found\n", 14);
+		http_respond_text(u->c, 404, NULL, NULL);
 		http_done(u->c);
 		upload_release(u);
 		return;
@@ -1000,17 +998,14 @@ upload_step(struct upload *u)
 			    UP_SYNC : UP_CLOSE;
 			continue;
 		case UP_SYNC:
-			u->fs.data = u;
 			upload_started(u, uv_fs_fdatasync(srv.loop, &u->fs,
 			    u->fd, upload_fs_cb));
 			continue;
 		case UP_CLOSE:
-			u->fs.data = u;
 			upload_started(u, uv_fs_close(srv.loop, &u->fs, u->fd,
 			    upload_fs_cb));
 			continue;
 		case UP_RENAME:
-			u->fs.data = u;
 			upload_started(u, uv_fs_rename(srv.loop, &u->fs, u->tmp,
 			    u->path, upload_fs_cb));
 			continue;
@@ -1068,12 +1063,10 @@ upload_step(struct upload *u)
 		case DN_LOOKUP:
 			return;
 		case DN_OPEN:
-			u->fs.data = u;
 			upload_started(u, uv_fs_open(srv.loop, &u->fs, u->path,
 			    O_RDONLY | O_CLOEXEC, 0, upload_fs_cb));
 			continue;
 		case DN_STAT:
-			u->fs.data = u;
 			upload_started(u, uv_fs_fstat(srv.loop, &u->fs, u->fd,
 			    upload_fs_cb));
 			continue;
@@ -1095,7 +1088,6 @@ upload_step(struct upload *u)
 			{
 				uv_buf_t rb = uv_buf_init(u->rbuf, n);
 
-				u->fs.data = u;
 				upload_started(u, uv_fs_read(srv.loop, &u->fs,
 				    u->fd, &rb, 1, u->off, upload_fs_cb));
 			}
@@ -1108,7 +1100,6 @@ upload_step(struct upload *u)
 				u->state = DN_DONE;
 				continue;
 			}
-			u->fs.data = u;
 			upload_started(u, uv_fs_close(srv.loop, &u->fs, u->fd,
 			    upload_fs_cb));
 			if (!u->busy)
@@ -1127,7 +1118,6 @@ upload_step(struct upload *u)
 				upload_send_error(u);
 				u->error = 0;
 			}
-			u->fs.data = u;
 			if (u->fd >= 0) {
 				upload_started(u, uv_fs_close(srv.loop, &u->fs,
 				    u->fd, upload_fs_cb));
@@ -1210,13 +1200,13 @@ upload_begin_get(struct conn *c, const struct http_req *r)
 	slash = strchr(id, '/');
 	n = slash != NULL ? (size_t)(slash - id) : strlen(id);
 	if (!upload_id_ok(id, n)) {
-		http_respond(c, 404, "text/plain; charset=utf-8", NULL,
-		    "404 Not Found\n", 14);
+		http_respond_text(c, 404, NULL, NULL);
 		return NULL;
 	}
 	u = xcalloc(1, sizeof *u);
 	u->c = c;
 	u->fd = -1;
+	u->fs.data = u;		/* libuv leaves it alone */
 	u->head = r->method == HTTP_HEAD;
 	memcpy(u->id, id, UPLOAD_ID_LEN);
 	memcpy(u->row.id, id, UPLOAD_ID_LEN);
@@ -1229,8 +1219,7 @@ upload_begin_get(struct conn *c, const struct http_req *r)
 	buf_init(&u->pb);
 	u->state = DN_LOOKUP;
 	if (store_read(upload_lookup_run, upload_lookup_done, u) != 0) {
-		http_respond(c, 503, "text/plain; charset=utf-8", NULL,
-		    "503 Service Unavailable\n", 24);
+		http_respond_text(c, 503, NULL, "the server is busy");
 		upload_free(u);
 		return NULL;
 	}
@@ -1281,8 +1270,7 @@ upload_begin(struct conn *c, const struct http_req *r)
 	if (strncmp(r->path, "/files/", 7) == 0)
 		return upload_begin_get(c, r);
 	if (strcmp(r->path, "/upload") != 0) {
-		http_respond(c, 404, "text/plain; charset=utf-8", NULL,
-		    "404 Not Found\n", 14);
+		http_respond_text(c, 404, NULL, NULL);
 		return NULL;
 	}
 	if (r->method == HTTP_OPTIONS) {
@@ -1360,6 +1348,7 @@ upload_begin(struct conn *c, const struct http_req *r)
 	u = xcalloc(1, sizeof *u);
 	u->c = c;
 	u->fd = -1;
+	u->fs.data = u;		/* libuv leaves it alone */
 	u->acct = ua;
 	u->expect = r->content_length;
 	ua->inflight += u->expect;
@@ -1377,7 +1366,6 @@ upload_begin(struct conn *c, const struct http_req *r)
 	u->name = xstrdup(name);
 	u->type = upload_clean_type(r->content_type);
 	u->state = UP_OPEN;
-	u->fs.data = u;
 	upload_started(u, uv_fs_open(srv.loop, &u->fs, u->tmp,
 	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, upload_fs_cb));
 	if (!u->busy) {
