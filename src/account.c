@@ -19,6 +19,7 @@
 #include "pwhash.h"
 #include "server.h"
 #include "store.h"
+#include "token.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -275,8 +276,13 @@ account_done(struct store_job *sj)
 			free(a->password);
 			a->password = j->text;
 			j->text = NULL;
+			/* A new password ends every login token. */
+			token_revoke_account(a->id);
 			break;
 		case OP_FLAGS:
+			if ((j->flags & ACCOUNT_SUSPENDED) &&
+			    !(a->flags & ACCOUNT_SUSPENDED))
+				token_revoke_account(a->id);
 			a->flags = j->flags;
 			break;
 		case OP_ADDFP:
@@ -286,6 +292,7 @@ account_done(struct store_job *sj)
 			account_fp_del_mem(a, j->text);
 			break;
 		case OP_DROP:
+			token_revoke_account(a->id);
 			while (a->ncertfps > 0)
 				account_fp_del_mem(a, a->certfps[0]);
 			dict_del(&account_names, a->fold);

@@ -35,6 +35,8 @@ static struct cmd cmd_table[] = {
 	  .flags = CMD_REG, .penalty = 1 },
 	{ .name = "NS",		.fn = cmd_nickserv,	.min = 0,
 	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "TOKEN",	.fn = cmd_token,	.min = 1,
+	  .flags = CMD_REG, .penalty = 2 },
 
 	/* Channels. */
 	{ .name = "JOIN",	.fn = cmd_join,		.min = 1,

@@ -64,6 +64,19 @@ static const struct config_opt config_opts[] = {
 	  "client-only tags to drop, as CLIENTTAGDENY (default none)" },
 	{ "web-origin", OPT_STR, O(web_origin), 0, 0, 1, "LIST",
 	  "other web origins allowed to open WebSockets (default: own host)" },
+	{ "web-url", OPT_STR, O(web_url), 0, 0, 1, "URL",
+	  "public base URL of the web port, for upload links (default: "
+	  "from the connection)" },
+	{ "max-upload", OPT_SIZE, O(max_upload), 0, 1LL << 40, 1, "SIZE",
+	  "largest file one may upload; 0 turns uploads off (default 100M)" },
+	{ "upload-quota", OPT_SIZE, O(upload_quota), 0, 1LL << 50, 1, "SIZE",
+	  "stored uploads per account; 0 for no limit (default 1G)" },
+	{ "upload-rate", OPT_INT, O(upload_rate), 1, 100000, 1, "N",
+	  "uploads per minute per account (default 30)" },
+	{ "http-header-timeout", OPT_INT, O(http_header_timeout), 1, 3600, 1,
+	  "SECONDS", NULL },
+	{ "http-idle-timeout", OPT_INT, O(http_idle_timeout), 1, 86400, 1,
+	  "SECONDS", NULL },
 	{ "durability", OPT_STR, O(durability), 0, 0, 0, "normal|full",
 	  "fsync every commit batch with 'full' (default normal)" },
 	{ "registration", OPT_STR, O(registration), 0, 0, 1,
@@ -135,6 +148,11 @@ config_init(struct config *cfg)
 	cfg->reg_timeout = REG_TIMEOUT_DEFAULT;
 	cfg->ping_interval = PING_INTERVAL_DEFAULT;
 	cfg->ping_timeout = PING_TIMEOUT_DEFAULT;
+	cfg->max_upload = MAX_UPLOAD_DEFAULT;
+	cfg->upload_quota = UPLOAD_QUOTA_DEFAULT;
+	cfg->upload_rate = UPLOAD_RATE_DEFAULT;
+	cfg->http_header_timeout = HTTP_HEADER_TIMEOUT_DEFAULT;
+	cfg->http_idle_timeout = HTTP_IDLE_TIMEOUT_DEFAULT;
 }
 
 static void
@@ -548,6 +566,9 @@ config_usage(FILE *f)
 	    "       lanchatd [--data DIR] admin unban ADDRESS[/PREFIX]\n\n"
 	    "options (also valid as 'name value' lines in a --config file):\n");
 	for (i = 0; i < NOPTS; i++) {
+		/* Settings without help are for tests: not listed. */
+		if (config_opts[i].help == NULL)
+			continue;
 		snprintf(left, sizeof left, "--%s %s", config_opts[i].name,
 		    config_opts[i].arg);
 		fprintf(f, "  %-28s %s\n", left, config_opts[i].help);

@@ -32,6 +32,7 @@ struct config {
 	char		*password;
 	char		*client_tag_deny;
 	char		*web_origin;
+	char		*web_url;
 	char		*durability;
 	char		*registration;
 	char		*password_cost;
@@ -51,6 +52,11 @@ struct config {
 	long long	 reg_timeout;
 	long long	 ping_interval;
 	long long	 ping_timeout;
+	long long	 max_upload;
+	long long	 upload_quota;
+	long long	 upload_rate;
+	long long	 http_header_timeout;
+	long long	 http_idle_timeout;
 	long long	 verbose;
 	char		*trace;
 };

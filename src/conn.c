@@ -465,11 +465,45 @@ conn_write_cb(uv_write_t *req, int status)
 	conn_written(c);
 }
 
-/* A write completed: a closing conn may now finish. */
+/*
+ * A write completed: a closing conn may now finish, and an HTTP conn
+ * that streams a file may read its next chunk.
+ */
 void
 conn_written(struct conn *c)
 {
+	if (c->proto == PROTO_HTTP && !(c->flags & CONN_CLOSED))
+		http_written(c);
 	conn_maybe_finish(c);
+}
+
+/*
+ * Stop reading from c's socket until conn_read_resume(): the layer above
+ * cannot take more now (an upload waiting for the disk, a response in
+ * progress).  The kernel's buffer then fills and TCP slows the sender.
+ */
+void
+conn_read_pause(struct conn *c)
+{
+	if (!(c->flags & CONN_READING))
+		return;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->flags &= ~CONN_READING;
+}
+
+/* Read from c again after conn_read_pause(). */
+void
+conn_read_resume(struct conn *c)
+{
+	if (c->flags & (CONN_READING | CONN_DYING | CONN_CLOSING |
+	    CONN_CLOSED))
+		return;
+	if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
+	    conn_read_cb) != 0) {
+		conn_kill(c, "Read error", CONN_HARD);
+		return;
+	}
+	c->flags |= CONN_READING;
 }
 
 /* Plain transport: write a copy of data (HTTP, WebSocket frames). */
@@ -823,6 +857,7 @@ conn_free(struct conn *c)
 	free(c->rbuf);
 	free(c->reason);
 	free(c->error);
+	free(c->host);
 	free(c);
 }
 

@@ -93,6 +93,7 @@ struct conn {
 	TAILQ_ENTRY(conn)	 throttle_entry;
 	char			 ip[INET6_ADDRSTRLEN + 1];
 	uint16_t		 local_port;
+	char			*host;		/* Host of a WebSocket upgrade */
 };
 
 TAILQ_HEAD(conn_list, conn);
@@ -122,6 +123,8 @@ void		 conn_shutdown_all(const char *);
 void		 conn_close_all_now(void);
 void		 conn_write_owned(struct conn *, char *, size_t);
 void		 conn_written(struct conn *);
+void		 conn_read_pause(struct conn *);
+void		 conn_read_resume(struct conn *);
 size_t		 conn_count(void);
 int		 conn_any_throttled(void);
 size_t		 conn_sendq(const struct conn *);

@@ -3,13 +3,20 @@
  *
  * A conn in PROTO_HTTP owns a struct http_state: the parser, the request
  * being read (URL and the headers we use, each bounded), and its place in
- * the timeout list.  Requests are answered as soon as their headers are
- * in (nothing here reads a body yet but uploads, which stream it).  A
+ * the timeout lists.  Requests are answered as soon as their headers are
+ * in; only uploads read a body, and upload.c streams it to disk.  A
  * WebSocket upgrade hands the conn to ws.c and gives it an IRC session;
  * the bytes after the request are already WebSocket frames.
  *
- * Timeouts cost nothing per conn: one list in deadline order, looked at
- * from its head once a second.
+ * A request that upload.c answers later (a download, an upload being
+ * stored) holds h->upload until upload.c calls http_done().  Meanwhile
+ * the parser is paused at the end of the request, the bytes behind it
+ * (a pipelined request) wait in h->saved, and the socket is not read.
+ *
+ * Timeouts cost nothing per conn: one list per kind of wait (headers,
+ * keep-alive idle, a body or a response making no progress), each in
+ * deadline order because every entry of a list waits as long; each is
+ * looked at from its head once a second.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,18 +60,42 @@ struct http_state {
 	char			*content_type;
 	char			*content_disposition;
 	char			*range;
+	char			*if_range;
+	char			*if_none_match;
+	char			*expect;
 	int			 upgrade_ws;
+	int			 started;	/* bytes of a request came */
+	int			 hdone;		/* its headers are in */
 	int			 answered;	/* a response went out */
 	int			 close;		/* close after it */
-	struct upload		*upload;	/* a POST being stored */
+	int			 waiting;	/* the answer comes later */
+	int			 body;		/* it has a body to read */
+	int			 discard;	/* refused: read it, drop it */
+	size_t			 discarded;
+	struct upload		*upload;	/* upload.c answers this one */
+	struct buf		 saved;		/* input behind the request */
+	int			 tkind;		/* HT_*: the list it is on */
 	uint64_t		 deadline;
 	TAILQ_ENTRY(http_state)	 entry;
 };
 
+/* The timeout lists. */
+#define HT_HEADER	0	/* the headers of a request must come */
+#define HT_IDLE		1	/* keep-alive: the next request may come */
+#define HT_STALL	2	/* a body or a response must make progress */
+#define HT_COUNT	3
+#define HT_NONE		(-1)	/* on no list: the conn is going */
+
 TAILQ_HEAD(http_list, http_state);
-static struct http_list	http_waiting = TAILQ_HEAD_INITIALIZER(http_waiting);
+static struct http_list	http_waiting[HT_COUNT] = {
+	TAILQ_HEAD_INITIALIZER(http_waiting[0]),
+	TAILQ_HEAD_INITIALIZER(http_waiting[1]),
+	TAILQ_HEAD_INITIALIZER(http_waiting[2]),
+};
 
 static http_parser_settings	http_settings;
+
+static int	http_host_ok(const char *);
 
 static void
 http_clear_request(struct http_state *h)
@@ -84,41 +115,76 @@ http_clear_request(struct http_state *h)
 	free(h->content_type);
 	free(h->content_disposition);
 	free(h->range);
+	free(h->if_range);
+	free(h->if_none_match);
+	free(h->expect);
 	h->host = h->origin = h->ws_key = h->ws_version = NULL;
 	h->ws_protocol = h->authorization = h->content_type = NULL;
 	h->content_disposition = h->range = NULL;
+	h->if_range = h->if_none_match = h->expect = NULL;
 	h->upgrade_ws = 0;
+	h->started = 0;
+	h->hdone = 0;
 	h->answered = 0;
+	h->body = 0;
+	h->discard = 0;
+	h->discarded = 0;
 }
 
-/* (Re)arm the deadline: the next request's headers must come in time. */
+/* (Re)arm h's deadline on the list of kind: it waits for that now. */
 static void
-http_arm(struct http_state *h, int seconds)
+http_arm(struct http_state *h, int kind)
 {
-	TAILQ_REMOVE(&http_waiting, h, entry);
-	h->deadline = now_ms() + (uint64_t)seconds * 1000;
-	TAILQ_INSERT_TAIL(&http_waiting, h, entry);
+	long long	secs = kind == HT_HEADER ? srv.cfg.http_header_timeout :
+			    srv.cfg.http_idle_timeout;
+
+	if (h->tkind == HT_NONE)
+		return;
+	TAILQ_REMOVE(&http_waiting[h->tkind], h, entry);
+	h->tkind = kind;
+	h->deadline = now_ms() + (uint64_t)secs * 1000;
+	TAILQ_INSERT_TAIL(&http_waiting[kind], h, entry);
 }
 
-/* The security headers every response carries (DESIGN.md "Trust"). */
-static void
-http_common_headers(struct conn *c, struct buf *b)
+/* A body or a response made progress: it has another stall timeout. */
+void
+http_progress(struct conn *c)
 {
 	struct http_state	*h = c->up;
-	const char		*host = h != NULL && h->host != NULL ? h->host :
-				    "";
 
-	buf_printf(b, "Server: lanchat\r\n"
+	if (c->proto == PROTO_HTTP && h != NULL)
+		http_arm(h, HT_STALL);
+}
+
+/*
+ * The security headers every response carries (DESIGN.md "Trust").  A
+ * user's file (file set) gets a policy that allows nothing and sandboxes
+ * whatever a browser makes of it.
+ */
+static void
+http_common_headers(struct conn *c, struct buf *b, int file)
+{
+	struct http_state	*h = c->up;
+	const char		*host = h != NULL && h->host != NULL &&
+				    http_host_ok(h->host) ? h->host : "";
+
+	buf_addstr(b, "Server: lanchat\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Referrer-Policy: no-referrer\r\n"
-	    "X-Frame-Options: DENY\r\n"
-	    "Content-Security-Policy: default-src 'self'; script-src 'self'; "
-	    "style-src 'self'; img-src 'self' data: blob:; media-src 'self' "
-	    "blob:; connect-src 'self' ws://%s wss://%s; font-src 'self'; "
-	    "object-src 'none'; base-uri 'none'; form-action 'self'; "
-	    "frame-ancestors 'none'\r\n", host, host);
+	    "X-Frame-Options: DENY\r\n");
+	if (file)
+		buf_addstr(b, "Content-Security-Policy: default-src 'none'; "
+		    "sandbox\r\n");
+	else
+		buf_printf(b, "Content-Security-Policy: default-src 'self'; "
+		    "script-src 'self'; style-src 'self'; img-src 'self' "
+		    "data: blob:; media-src 'self' blob:; connect-src 'self' "
+		    "ws://%s wss://%s; font-src 'self'; object-src 'none'; "
+		    "base-uri 'none'; form-action 'self'; "
+		    "frame-ancestors 'none'\r\n", host, host);
 	if (c->flags & CONN_SECURE)
-		buf_addstr(b, "Strict-Transport-Security: max-age=31536000\r\n");
+		buf_addstr(b, "Strict-Transport-Security: "
+		    "max-age=31536000\r\n");
 }
 
 static const char *
@@ -141,6 +207,7 @@ http_reason(int status)
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
 	case 426: return "Upgrade Required";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
@@ -149,6 +216,31 @@ http_reason(int status)
 	case 507: return "Insufficient Storage";
 	}
 	return "Error";
+}
+
+/* The status line and headers of a response, into b. */
+static void
+http_head(struct conn *c, struct buf *b, int status, int file,
+    const char *type, const char *extra, uint64_t clen)
+{
+	struct http_state	*h = c->up;
+
+	buf_printf(b, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	http_common_headers(c, b, file);
+	if (type != NULL)
+		buf_printf(b, "Content-Type: %s\r\n", type);
+	if (extra != NULL)
+		buf_addstr(b, extra);
+	if (status != 204 && status != 304)
+		buf_printf(b, "Content-Length: %llu\r\n",
+		    (unsigned long long)clen);
+	if (h == NULL || h->close)
+		buf_addstr(b, "Connection: close\r\n");
+	buf_addstr(b, "\r\n");
+	if (h != NULL)
+		h->answered = 1;
+	log_trace(TRACE_HTTP, "conn %llu: HTTP %d", (unsigned long long)c->id,
+	    status);
 }
 
 /*
@@ -167,24 +259,49 @@ http_respond(struct conn *c, int status, const char *type, const char *extra,
 	if (c->flags & (CONN_CLOSED | CONN_DYING | CONN_CLOSING))
 		return;
 	buf_init(&b);
-	buf_printf(&b, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
-	http_common_headers(c, &b);
-	if (type != NULL)
-		buf_printf(&b, "Content-Type: %s\r\n", type);
-	if (extra != NULL)
-		buf_addstr(&b, extra);
-	buf_printf(&b, "Content-Length: %zu\r\n", len);
-	if (h == NULL || h->close)
-		buf_addstr(&b, "Connection: close\r\n");
-	buf_addstr(&b, "\r\n");
+	http_head(c, &b, status, 0, type, extra, len);
 	if (!head && len > 0)
 		buf_add(&b, body, len);
 	c->ops->write_raw(c, b.data, b.len);
 	buf_free(&b);
-	if (h != NULL)
-		h->answered = 1;
-	log_trace(TRACE_HTTP, "conn %llu: HTTP %d", (unsigned long long)c->id,
-	    status);
+}
+
+/*
+ * Send the head of a response whose body is a user's file of clen bytes
+ * (the caller writes the body, unless the request is HEAD): the files'
+ * sandbox policy instead of the web client's.
+ */
+void
+http_respond_file(struct conn *c, int status, const char *type,
+    const char *extra, uint64_t clen)
+{
+	struct buf	b;
+
+	if (c->flags & (CONN_CLOSED | CONN_DYING | CONN_CLOSING))
+		return;
+	buf_init(&b);
+	http_head(c, &b, status, 1, type, extra, clen);
+	c->ops->write_raw(c, b.data, b.len);
+	buf_free(&b);
+}
+
+/*
+ * A short text answer, "<status> <reason>[: text]", with extra header
+ * lines (or NULL).  The conn stays open.
+ */
+void
+http_respond_text(struct conn *c, int status, const char *extra,
+    const char *text)
+{
+	char	body[512];
+	int	n;
+
+	n = snprintf(body, sizeof body, "%d %s%s%s\n", status,
+	    http_reason(status), text != NULL ? ": " : "",
+	    text != NULL ? text : "");
+	if (n >= (int)sizeof body)
+		n = sizeof body - 1;
+	http_respond(c, status, "text/plain; charset=utf-8", extra, body, n);
 }
 
 /* An error page: a short text, then close if the request was bad. */
@@ -192,17 +309,49 @@ static void
 http_error(struct conn *c, int status, const char *text, int close)
 {
 	struct http_state	*h = c->up;
-	char			 body[256];
-	int			 n;
 
 	if (h != NULL && close)
 		h->close = 1;
-	n = snprintf(body, sizeof body, "%d %s%s%s\n", status,
-	    http_reason(status), text != NULL ? ": " : "",
-	    text != NULL ? text : "");
-	http_respond(c, status, "text/plain; charset=utf-8", NULL, body, n);
+	http_respond_text(c, status, NULL, text);
 	if (close)
 		conn_kill(c, http_reason(status), 0);
+}
+
+/*
+ * Refuse the request with status, extra headers (or NULL) and a short
+ * text, and close the conn after it.  Its body is not stored: at most a
+ * little of it is read, and dropped.
+ */
+void
+http_fail(struct conn *c, int status, const char *extra, const char *text)
+{
+	struct http_state	*h = c->up;
+
+	if (h != NULL)
+		h->close = 1;
+	http_respond_text(c, status, extra, text);
+	if (h != NULL && h->hdone && h->body && h->upload == NULL &&
+	    !h->waiting) {
+		/* Refused before its body: a client that sends it anyway
+		 * (no Expect: 100-continue) would get a reset instead of
+		 * this answer if we closed with its bytes unread.  Read a
+		 * little of it to nowhere first (a lingering close). */
+		h->discard = 1;
+		http_arm(h, HT_HEADER);
+		return;
+	}
+	conn_kill(c, http_reason(status), 0);
+}
+
+/* A request begins: its headers must be in in time (slowloris). */
+static int
+http_on_message_begin(http_parser *p)
+{
+	struct http_state	*h = p->data;
+
+	h->started = 1;
+	http_arm(h, HT_HEADER);
+	return 0;
 }
 
 static int
@@ -247,6 +396,12 @@ http_header_done(struct http_state *h)
 		slot = &h->content_disposition;
 	else if (strcasecmp(f, "Range") == 0)
 		slot = &h->range;
+	else if (strcasecmp(f, "If-Range") == 0)
+		slot = &h->if_range;
+	else if (strcasecmp(f, "If-None-Match") == 0)
+		slot = &h->if_none_match;
+	else if (strcasecmp(f, "Expect") == 0)
+		slot = &h->expect;
 	else if (strcasecmp(f, "Upgrade") == 0)
 		h->upgrade_ws = strcasecmp(v, "websocket") == 0;
 	if (slot != NULL) {
@@ -311,25 +466,39 @@ http_path(const char *url, char *out, size_t outsz)
 	out[n] = '\0';
 }
 
-/* Is the Origin of a browser request this server (or one allowed)? */
+/*
+ * Is a Host header fit to be repeated (in a policy, an upload URL)?  A
+ * name or address and a port, nothing else.
+ */
 static int
-http_origin_ok(struct http_state *h)
+http_host_ok(const char *host)
 {
-	const char	*o = h->origin, *p;
+	size_t	n = strlen(host);
+
+	return n > 0 && n <= 255 && strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == n;
+}
+
+/*
+ * Is the Origin of a browser request (NULL: none) this server, reached
+ * as host, or one the settings allow?
+ */
+int
+http_origin_allowed(const char *o, const char *host)
+{
+	const char	*p;
 	size_t		 hl;
 
 	if (o == NULL)
 		return 1;	/* not a browser: nothing to forge */
-	if (h->host == NULL)
-		return 0;
 	if (strncmp(o, "http://", 7) == 0)
 		p = o + 7;
 	else if (strncmp(o, "https://", 8) == 0)
 		p = o + 8;
 	else
 		return 0;
-	hl = strlen(h->host);
-	if (strncasecmp(p, h->host, hl) == 0 && p[hl] == '\0')
+	hl = host != NULL ? strlen(host) : 0;
+	if (hl > 0 && strncasecmp(p, host, hl) == 0 && p[hl] == '\0')
 		return 1;
 	if (srv.cfg.web_origin != NULL && *srv.cfg.web_origin != '\0') {
 		const char	*list = srv.cfg.web_origin, *q;
@@ -394,7 +563,7 @@ http_ws_accept(struct conn *c)
 		conn_kill(c, "Bad WebSocket version", 0);
 		return -1;
 	}
-	if (!http_origin_ok(h)) {
+	if (!http_origin_allowed(h->origin, h->host)) {
 		log_info("conn %llu: WebSocket from origin %s refused",
 		    (unsigned long long)c->id, h->origin);
 		http_error(c, 403, "origin not allowed", 1);
@@ -448,11 +617,13 @@ http_on_headers_complete(http_parser *p)
 	struct http_state	*h = p->data;
 	struct conn		*c = h->c;
 	struct ipstat		*ip = c->ipstat;
+	struct http_req		 req;
 	char			 path[HTTP_URL_MAX + 1];
 
 	if (h->in_value)
 		http_header_done(h);
 	h->in_value = 0;
+	h->hdone = 1;
 	if (ip != NULL && !flood_ok(&ip->http, now_ms(), HTTP_RATE,
 	    HTTP_BURST)) {
 		http_error(c, 429, "slow down", 1);
@@ -474,12 +645,31 @@ http_on_headers_complete(http_parser *p)
 		}
 		return 0;	/* handled once http_parser_execute returns */
 	}
-	if (strncmp(path, "/upload", 7) == 0 || strncmp(path, "/files/", 7) ==
-	    0) {
-		h->upload = upload_begin(c, p->method, path, h->authorization,
-		    h->content_type, h->content_disposition, h->range,
-		    p->content_length == ULLONG_MAX ? -1 :
-		    (int64_t)p->content_length);
+	if (strcmp(path, "/upload") == 0 || strncmp(path, "/upload/", 8) ==
+	    0 || strncmp(path, "/files/", 7) == 0) {
+		memset(&req, 0, sizeof req);
+		req.method = p->method;
+		req.path = path;
+		req.host = h->host;
+		req.origin = h->origin;
+		req.authorization = h->authorization;
+		req.content_type = h->content_type;
+		req.content_disposition = h->content_disposition;
+		req.range = h->range;
+		req.if_range = h->if_range;
+		req.if_none_match = h->if_none_match;
+		req.expect = h->expect;
+		req.content_length = (p->flags & F_CONTENTLENGTH) ?
+		    (int64_t)p->content_length : -1;
+		req.chunked = (p->flags & F_CHUNKED) != 0;
+		h->body = req.chunked || req.content_length > 0;
+		h->upload = upload_begin(c, &req);
+		if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
+			return -1;
+		if (h->discard)
+			return 0;
+		if (h->upload != NULL)
+			http_arm(h, HT_STALL);
 		return 0;
 	}
 	if (p->method != HTTP_GET && p->method != HTTP_HEAD) {
@@ -495,11 +685,22 @@ http_on_body(http_parser *p, const char *at, size_t len)
 {
 	struct http_state	*h = p->data;
 
-	if (h->upload != NULL)
+	if (h->upload != NULL) {
+		http_arm(h, HT_STALL);
 		return upload_body(h->upload, at, len);
+	}
+	if (h->discard) {
+		h->discarded += len;
+		if (h->discarded <= HTTP_DISCARD_MAX)
+			return 0;
+		conn_kill(h->c, "HTTP body refused", 0);
+		return -1;
+	}
 	/* A body nobody asked for: refuse it rather than read it. */
 	if (!h->answered)
 		http_error(h->c, 413, NULL, 1);
+	else
+		conn_kill(h->c, "HTTP body refused", 0);
 	return -1;
 }
 
@@ -510,16 +711,24 @@ http_on_message_complete(http_parser *p)
 
 	if (p->upgrade)
 		return 0;	/* http_input() takes it from here */
+	if (h->discard) {
+		conn_kill(h->c, "HTTP body refused", 0);
+		return -1;
+	}
 	if (h->upload != NULL) {
+		/* upload.c answers when it can; nothing more is parsed
+		 * until then (http_done). */
+		h->waiting = 1;
+		http_parser_pause(p, 1);
 		upload_end(h->upload);
-		h->upload = NULL;
+		return 0;
 	}
 	if (h->close) {
 		conn_kill(h->c, "HTTP done", 0);
 		return 0;
 	}
 	http_clear_request(h);
-	http_arm(h, HTTP_IDLE_TIMEOUT);
+	http_arm(h, HT_IDLE);
 	return 0;
 }
 
@@ -531,6 +740,7 @@ http_init(struct conn *c)
 
 	if (http_settings.on_url == NULL) {
 		http_parser_settings_init(&http_settings);
+		http_settings.on_message_begin = http_on_message_begin;
 		http_settings.on_url = http_on_url;
 		http_settings.on_header_field = http_on_header_field;
 		http_settings.on_header_value = http_on_header_value;
@@ -544,10 +754,37 @@ http_init(struct conn *c)
 	buf_init(&h->url);
 	buf_init(&h->field);
 	buf_init(&h->value);
+	buf_init(&h->saved);
 	c->up = h;
 	c->proto = PROTO_HTTP;
-	h->deadline = now_ms() + HTTP_HEADER_TIMEOUT * 1000;
-	TAILQ_INSERT_TAIL(&http_waiting, h, entry);
+	h->tkind = HT_HEADER;
+	h->deadline = now_ms() + (uint64_t)srv.cfg.http_header_timeout * 1000;
+	TAILQ_INSERT_TAIL(&http_waiting[HT_HEADER], h, entry);
+}
+
+/*
+ * upload.c gives up on the request it handles (and forgets it): what is
+ * left of its body is read to nowhere by http_fail() after this.
+ */
+void
+http_detach(struct conn *c)
+{
+	struct http_state	*h = c->up;
+
+	if (c->proto == PROTO_HTTP && h != NULL)
+		h->upload = NULL;
+}
+
+/* Let go of the request upload.c handles (it may live on a little). */
+static void
+http_cancel(struct http_state *h)
+{
+	struct upload	*u = h->upload;
+
+	if (u == NULL)
+		return;
+	h->upload = NULL;
+	upload_abort(u);
 }
 
 void
@@ -557,15 +794,75 @@ http_free(struct conn *c)
 
 	if (h == NULL)
 		return;
-	if (h->upload != NULL)
-		upload_abort(h->upload);
-	TAILQ_REMOVE(&http_waiting, h, entry);
+	http_cancel(h);
+	if (h->tkind != HT_NONE)
+		TAILQ_REMOVE(&http_waiting[h->tkind], h, entry);
 	http_clear_request(h);
 	buf_free(&h->url);
 	buf_free(&h->field);
 	buf_free(&h->value);
+	buf_free(&h->saved);
 	free(h);
 	c->up = NULL;
+}
+
+/*
+ * The response upload.c owed is out (queued in full).  The conn reads
+ * its next request: first what came behind this one while it waited.
+ */
+void
+http_done(struct conn *c)
+{
+	struct http_state	*h = c->up;
+	char			*data;
+	size_t			 len;
+
+	if (c->proto != PROTO_HTTP || h == NULL)
+		return;
+	h->upload = NULL;
+	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
+		return;
+	if (!h->waiting || h->close) {
+		/* Answered before its body was read (or asked to close). */
+		conn_kill(c, "HTTP done", 0);
+		return;
+	}
+	h->waiting = 0;
+	http_clear_request(h);
+	http_arm(h, HT_IDLE);
+	http_parser_pause(&h->p, 0);
+	conn_read_resume(c);
+	if (h->saved.len > 0) {
+		len = h->saved.len;
+		data = buf_detach(&h->saved);
+		buf_init(&h->saved);
+		http_input(c, data, len);
+		free(data);
+	}
+}
+
+/* Input that must wait for the response in progress: keep it. */
+static void
+http_save(struct conn *c, const char *data, size_t len)
+{
+	struct http_state	*h = c->up;
+
+	if (len == 0)
+		return;
+	conn_read_pause(c);
+	if (h->saved.len + len > HTTP_SAVED_MAX) {
+		http_cancel(h);
+		conn_kill(c, "HTTP pipeline too deep", CONN_HARD);
+		return;
+	}
+	buf_add(&h->saved, data, len);
+}
+
+/* Is host fit to be kept as the name the client reached us by? */
+static char *
+http_keep_host(const char *host)
+{
+	return host != NULL && http_host_ok(host) ? xstrdup(host) : NULL;
 }
 
 /*
@@ -579,14 +876,18 @@ http_input(struct conn *c, char *data, size_t len)
 	size_t			 n;
 	int			 proto;
 
-	if (h->hbytes == 0 && h->url.len == 0)
-		http_arm(h, HTTP_HEADER_TIMEOUT);
+	if (h->waiting) {
+		http_save(c, data, len);
+		return;
+	}
 	n = http_parser_execute(&h->p, &http_settings, data, len);
 	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
 		return;
 	if (h->p.upgrade) {
 		if ((proto = http_ws_accept(c)) < 0)
 			return;
+		free(c->host);
+		c->host = http_keep_host(h->host);
 		http_free(c);
 		if (ws_start(c, proto) != 0) {
 			conn_kill(c, "WebSocket error", CONN_HARD);
@@ -597,7 +898,14 @@ http_input(struct conn *c, char *data, size_t len)
 			ws_input(c, data + n, len - n);
 		return;
 	}
+	if (HTTP_PARSER_ERRNO(&h->p) == HPE_PAUSED) {
+		/* A response is in progress: the rest waits for it. */
+		if (h->waiting)
+			http_save(c, data + n, len - n);
+		return;
+	}
 	if (HTTP_PARSER_ERRNO(&h->p) != HPE_OK) {
+		http_cancel(h);
 		if (!h->answered)
 			http_error(c, 400, http_errno_description(
 			    HTTP_PARSER_ERRNO(&h->p)), 1);
@@ -606,21 +914,45 @@ http_input(struct conn *c, char *data, size_t len)
 	}
 }
 
-/* Housekeeping: requests that took too long, idle keep-alive conns. */
+/* Some of what c had to write is written: a download may go on. */
+void
+http_written(struct conn *c)
+{
+	struct http_state	*h = c->up;
+
+	if (h != NULL && h->upload != NULL)
+		upload_written(h->upload);
+}
+
+/*
+ * Housekeeping: requests whose headers take too long (slowloris), idle
+ * keep-alive conns, bodies and responses that stopped moving.
+ */
 void
 http_tick(uint64_t now)
 {
-	struct http_state	*h, *next;
+	struct http_state	*h;
+	int			 k;
 
-	TAILQ_FOREACH_SAFE(h, &http_waiting, entry, next) {
-		if (h->deadline > now)
-			break;
-		TAILQ_REMOVE(&http_waiting, h, entry);
-		h->deadline = UINT64_MAX;
-		TAILQ_INSERT_TAIL(&http_waiting, h, entry);
-		if (h->url.len > 0 || h->hbytes > 0)
-			http_error(h->c, 408, NULL, 1);
-		else
-			conn_kill(h->c, "HTTP idle", CONN_HARD);
+	for (k = 0; k < HT_COUNT; k++) {
+		while ((h = TAILQ_FIRST(&http_waiting[k])) != NULL &&
+		    h->deadline <= now) {
+			/* Off the lists for good: the conn goes. */
+			TAILQ_REMOVE(&http_waiting[k], h, entry);
+			h->tkind = HT_NONE;
+			if (k == HT_STALL) {
+				http_cancel(h);
+				if (!h->answered)
+					http_error(h->c, 408, "no progress",
+					    1);
+				else
+					conn_kill(h->c, "HTTP stalled",
+					    CONN_HARD);
+			} else if (k == HT_HEADER && h->started &&
+			    !h->answered)
+				http_error(h->c, 408, NULL, 1);
+			else
+				conn_kill(h->c, "HTTP idle", CONN_HARD);
+		}
 	}
 }

@@ -58,6 +58,9 @@ int	irc_acct_reserved(const char *);
 int	irc_acct_may_register(struct client *);
 void	irc_acct_set_oper(struct client *, int);
 
+/* irc_token.c */
+int	cmd_token(struct client *, struct msg *);
+
 /* irc_hist.c */
 int	cmd_chathistory(struct client *, struct msg *);
 int	cmd_markread(struct client *, struct msg *);

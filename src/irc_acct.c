@@ -1,5 +1,6 @@
 /*
- * Accounts from IRC: SASL (AUTHENTICATE, PLAIN and EXTERNAL), REGISTER
+ * Accounts from IRC: SASL (AUTHENTICATE: PLAIN, EXTERNAL, and
+ * X-LANCHAT-TOKEN for the login tokens of token.h), REGISTER
  * (IRCv3 draft/account-registration), NickServ for clients without
  * either, logging in and out, and the rule that a registered nick belongs
  * to its account.
@@ -15,6 +16,12 @@
  * and per address, and over the limit the attempt fails at once with the
  * same words as a wrong password, so nobody learns which accounts exist.
  * For the same reason an unknown account costs a hash of a dummy.
+ *
+ * X-LANCHAT-TOKEN takes "account NUL token": a login token made with
+ * TOKEN NEW (irc_token.c).  Checking it costs one SHA-256, no Argon2, so
+ * it is answered at once; it counts against the same failure limits as
+ * a password.  The session remembers which token it used, so that
+ * NickServ LOGOUT can revoke that one (LOGOUT ALL revokes them all).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,12 +51,17 @@
 #include "session.h"
 #include "store.h"
 #include "tls.h"
+#include "token.h"
 #include "util.h"
 #include "xmalloc.h"
 
 #define AUTH_NONE		0
 #define AUTH_PLAIN		1
 #define AUTH_EXTERNAL		2
+#define AUTH_TOKEN		3
+
+#define SASL_MECHS_TLS		"PLAIN,EXTERNAL,X-LANCHAT-TOKEN"
+#define SASL_MECHS		"PLAIN,X-LANCHAT-TOKEN"
 
 #define SASL_CHUNK		400	/* IRCv3 sasl: AUTHENTICATE chunk */
 #define SASL_MAX		8192	/* a whole response, base64 */
@@ -65,6 +77,8 @@
 struct auth {
 	int		 mech;
 	struct buf	 data;
+	int		 has_token;	/* logged in with this token: */
+	unsigned char	 token[TOKEN_HASH_BYTES];	/* its hash */
 };
 
 /* Failed logins, or registrations, from one address. */
@@ -138,6 +152,7 @@ irc_auth_free(struct session *s)
 	if (a->data.data != NULL)
 		sodium_memzero(a->data.data, a->data.cap);
 	buf_free(&a->data);
+	sodium_memzero(a, sizeof *a);
 	free(a);
 	s->auth = NULL;
 }
@@ -675,6 +690,51 @@ irc_sasl_external(struct client *c, char *data, size_t len)
 	reply_num(c, RPL_SASLSUCCESS);
 }
 
+/*
+ * SASL X-LANCHAT-TOKEN: account NUL token.  The same limits as a
+ * password, and the same answer for an unknown account, a wrong token,
+ * or a token of another account.
+ */
+static void
+irc_sasl_token(struct client *c, struct auth *au, char *data, size_t len)
+{
+	struct session	*s = c->cur;
+	char		*name = data, *text, *end = data + len;
+	struct account	*a;
+	struct token	*t;
+
+	text = memchr(name, '\0', len);
+	if (text == NULL || text == name || ++text >= end ||
+	    memchr(text, '\0', end - text) != NULL ||
+	    !casemap_utf8_valid(name, strlen(name))) {
+		reply_num(c, ERR_SASLFAIL);
+		return;
+	}
+	a = account_find(name);
+	if (irc_login_blocked(a, s->conn->ip)) {
+		reply_num(c, ERR_SASLFAIL);
+		log_info("conn %llu: token login for '%s' refused: too many "
+		    "failures", (unsigned long long)s->conn->id, name);
+		return;
+	}
+	t = token_check(text);
+	if (a == NULL || t == NULL || t->account != a->id) {
+		irc_login_failed(a, s->conn->ip);
+		reply_num(c, ERR_SASLFAIL);
+		return;
+	}
+	token_touch(t);
+	a->fails = 0;
+	if (c->account != NULL)
+		irc_acct_logout(c);
+	irc_acct_login(c, a, 1);
+	au->has_token = 1;
+	memcpy(au->token, t->hash, sizeof au->token);
+	reply_num(c, RPL_SASLSUCCESS);
+	if (c->flags & CLIENT_REGISTERED)
+		irc_hist_replay(c, a);
+}
+
 /* A whole SASL response arrived (base64 in a->data). */
 static void
 irc_sasl_response(struct client *c, struct auth *a)
@@ -698,6 +758,8 @@ irc_sasl_response(struct client *c, struct auth *a)
 	buf_reset(&a->data);
 	if (mech == AUTH_PLAIN)
 		irc_sasl_plain(c, (char *)bin, binlen);
+	else if (mech == AUTH_TOKEN)
+		irc_sasl_token(c, a, (char *)bin, binlen);
 	else
 		irc_sasl_external(c, (char *)bin, binlen);
 	sodium_memzero(bin, binlen);
@@ -739,13 +801,16 @@ cmd_authenticate(struct client *c, struct msg *m)
 		else if (strcasecmp(p, "EXTERNAL") == 0 &&
 		    (s->conn->flags & CONN_SECURE))
 			a->mech = AUTH_EXTERNAL;
+		else if (strcasecmp(p, "X-LANCHAT-TOKEN") == 0)
+			a->mech = AUTH_TOKEN;
 		else {
 			reply_num(c, RPL_SASLMECHS, (s->conn->flags &
-			    CONN_SECURE) ? "PLAIN,EXTERNAL" : "PLAIN");
+			    CONN_SECURE) ? SASL_MECHS_TLS : SASL_MECHS);
 			reply_num(c, ERR_SASLFAIL);
 			return 0;
 		}
 		buf_reset(&a->data);
+		a->has_token = 0;
 		session_sendf(s, ":%s AUTHENTICATE +", srv.name);
 		return 0;
 	}
@@ -1132,6 +1197,30 @@ irc_cert_start(struct client *c, struct account *a, const char *fp, int add)
 	session_pause(c->cur);
 }
 
+/*
+ * LOGOUT: the login token this session used dies with it; with all,
+ * every token of the account does.  Returns how many were revoked.
+ */
+static size_t
+irc_acct_logout_tokens(struct client *c, int all)
+{
+	struct auth	*au = c->cur->auth;
+	struct account	*a = account_find(c->account);
+	struct token	*t;
+
+	if (a == NULL)
+		return 0;
+	if (all)
+		return token_revoke_account(a->id);
+	if (au == NULL || !au->has_token)
+		return 0;
+	au->has_token = 0;
+	if ((t = token_find_hash(au->token)) == NULL || t->account != a->id)
+		return 0;
+	token_revoke(t);
+	return 1;
+}
+
 /* NickServ's commands, from PRIVMSG NickServ or the NS command. */
 static void
 irc_nickserv(struct client *c, char *text)
@@ -1152,7 +1241,8 @@ irc_nickserv(struct client *c, char *text)
 		irc_ns_notice(c, "REGISTER <password> - make an account named "
 		    "after your nick");
 		irc_ns_notice(c, "IDENTIFY [account] <password> - log in");
-		irc_ns_notice(c, "LOGOUT - log out");
+		irc_ns_notice(c, "LOGOUT [ALL] - log out (and end the login "
+		    "token of this device, or with ALL of every device)");
 		irc_ns_notice(c, "SET PASSWORD <new password>");
 		irc_ns_notice(c, "INFO [account] - about an account");
 		irc_ns_notice(c, "CERT ADD|DEL|LIST [fingerprint] - log in "
@@ -1179,8 +1269,14 @@ irc_nickserv(struct client *c, char *text)
 		if (c->account == NULL)
 			irc_ns_notice(c, "You are not logged in.");
 		else {
+			size_t n = irc_acct_logout_tokens(c, argc >= 2 &&
+			    strcasecmp(argv[1], "ALL") == 0);
+
 			irc_acct_logout(c);
 			irc_ns_notice(c, "You are logged out.");
+			if (n > 0)
+				irc_ns_notice(c, "%zu login token%s revoked.",
+				    n, n == 1 ? "" : "s");
 		}
 	} else if (strcasecmp(argv[0], "SET") == 0 && argc >= 3 &&
 	    strcasecmp(argv[1], "PASSWORD") == 0) {

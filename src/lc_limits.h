@@ -60,6 +60,18 @@
 #define UNREG_PER_IP_DEFAULT	64
 #define BANS_MAX		1000	/* address bans (BAN ADD) */
 
+/* Files over HTTP (upload.c): the largest upload, what one account may
+ * keep, and uploads per minute per account. */
+#define MAX_UPLOAD_DEFAULT	(100LL * 1024 * 1024)
+#define UPLOAD_QUOTA_DEFAULT	(1024LL * 1024 * 1024)
+#define UPLOAD_RATE_DEFAULT	30
+
+/* The web port: time to send a request's headers, and the time a
+ * keep-alive connection may sit idle (or a body or a download may make
+ * no progress) before it is closed. */
+#define HTTP_HEADER_TIMEOUT_DEFAULT	10
+#define HTTP_IDLE_TIMEOUT_DEFAULT	60
+
 /* Timers, in seconds. */
 #define REG_TIMEOUT_DEFAULT	30
 #define PING_INTERVAL_DEFAULT	90	/* idle this long: we send PING */

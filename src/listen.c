@@ -28,6 +28,7 @@ struct listener {
 	int			 kind;
 	int			 wildcard;
 	int			 port;
+	struct sockaddr_storage	 bound;
 	char			 text[80];
 	struct listener		*next;
 };
@@ -175,6 +176,7 @@ listen_add(int kind, const char *spec, int defport, char **cause)
 		int			 blen = sizeof bound;
 
 		uv_tcp_getsockname(&ls->tcp, (struct sockaddr *)&bound, &blen);
+		ls->bound = bound;
 		addr_format((struct sockaddr *)&bound, ls->text,
 		    sizeof ls->text, 1);
 		if (bound.ss_family == AF_INET6)
@@ -212,12 +214,31 @@ int
 listen_first_port(int kind)
 {
 	struct listener	*ls;
-	int		 port = 0;
 
 	for (ls = listeners; ls != NULL; ls = ls->next)
 		if (ls->kind == kind)
-			port = ls->port;
-	return port;
+			return ls->port;
+	return 0;
+}
+
+/*
+ * The first listener of kind: its bound address in *ss and whether it
+ * is a wildcard (any address) in *wildcard.  Returns its port, or 0 if
+ * there is none.
+ */
+int
+listen_first_addr(int kind, struct sockaddr_storage *ss, int *wildcard)
+{
+	struct listener	*ls;
+
+	for (ls = listeners; ls != NULL; ls = ls->next) {
+		if (ls->kind != kind)
+			continue;
+		*ss = ls->bound;
+		*wildcard = ls->wildcard;
+		return ls->port;
+	}
+	return 0;
 }
 
 /*

@@ -27,6 +27,8 @@
 #include "loop.h"
 #include "server.h"
 #include "store.h"
+#include "token.h"
+#include "upload.h"
 #include "util.h"
 #include "zeroconf.h"
 
@@ -70,6 +72,8 @@ loop_tick_cb(uv_timer_t *h)
 	session_tick(now);
 	http_tick(now);
 	irc_acct_tick(now);
+	token_tick(now);
+	upload_tick(now);
 	conn_tick(now);
 	loop_turn_end();
 }
@@ -168,6 +172,9 @@ int
 loop_init(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	/* Past a file size limit a write fails (EFBIG, an upload's 507)
+	 * rather than killing the server. */
+	signal(SIGXFSZ, SIG_IGN);
 	srv.loop = uv_default_loop();
 	uv_check_init(srv.loop, &loop_check);
 	uv_check_start(&loop_check, loop_check_cb);

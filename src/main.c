@@ -33,6 +33,8 @@
 #include "server.h"
 #include "store.h"
 #include "tls.h"
+#include "token.h"
+#include "upload.h"
 #include "util.h"
 #include "whowas.h"
 #include "xmalloc.h"
@@ -343,6 +345,11 @@ main(int argc, char **argv)
 		store_close();
 		return 1;
 	}
+	if (token_load(&cause) != 0 || upload_init(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		store_close();
+		return 1;
+	}
 	irc_acct_init();
 	irc_cap_configure();
 	if (main_tls_wanted() && tls_init(&cause) != 0) {
@@ -387,6 +394,8 @@ main(int argc, char **argv)
 	account_unload();
 	marker_unload();
 	irc_admin_unload();
+	token_unload();
+	upload_unload();
 	log_info("stopped");
 	whowas_clear();
 	tls_cleanup();

@@ -294,70 +294,63 @@ session_safe_verb(const char *v, int valid, char *out, size_t outsz)
 	out[n] = '\0';
 }
 
-/*
- * Does the raw line carry a secret (a password, a SASL response)?  Its
- * verb is one that takes one, or it is a message to NickServ.  *vlen
- * gets the length of everything up to the end of the verb.
- */
-static int
-session_secret_line(const char *line, size_t len, size_t *vlen)
-{
-	static const char *const verbs[] = { "PASS", "AUTHENTICATE",
-	    "REGISTER", "VERIFY", "NS", "NICKSERV", "OPER", NULL };
-	const char	*p = line, *end = line + len, *v, *t;
-	size_t		 n, i;
-
-	/* Skip the tags and the source, as msg.c does. */
-	if (p < end && *p == '@')
-		while (p < end && *p != ' ')
-			p++;
-	while (p < end && *p == ' ')
-		p++;
-	if (p < end && *p == ':')
-		while (p < end && *p != ' ')
-			p++;
-	while (p < end && *p == ' ')
-		p++;
-	v = p;
-	while (p < end && *p != ' ')
-		p++;
-	n = p - v;
-	*vlen = p - line;
-	for (i = 0; verbs[i] != NULL; i++)
-		if (n == strlen(verbs[i]) && strncasecmp(v, verbs[i], n) == 0)
-			return 1;
-	if ((n == 7 && strncasecmp(v, "PRIVMSG", 7) == 0) ||
-	    (n == 6 && strncasecmp(v, "NOTICE", 6) == 0)) {
-		while (p < end && *p == ' ')
-			p++;
-		/* Any target in the list that is NickServ. */
-		for (t = p; t + 8 <= end && *t != ' '; t++)
-			if (strncasecmp(t, "nickserv", 8) == 0)
-				return 1;
-	}
-	return 0;
-}
-
-/* Trace a line read from s, with passwords and SASL data masked. */
-static void
-session_trace_in(struct session *s, const char *line, size_t len)
-{
-	size_t	vlen;
-
-	if (session_secret_line(line, len, &vlen))
-		log_trace0("conn %llu: <- %.*s ***", (unsigned long long)
-		    s->conn->id, (int)(vlen > 300 ? 300 : vlen), line);
-	else
-		log_trace0("conn %llu: <- %.*s", (unsigned long long)
-		    s->conn->id, (int)(len > 300 ? 300 : len), line);
-}
-
 /* Reply to a line that never reaches dispatch (no label applies). */
 static void
 session_reject(struct session *s)
 {
 	s->client->cur = s;
 	session_bucket_take(s, 1);
+}
+
+/* Does the rest of a PRIVMSG/NOTICE line (p..end) go to NickServ? */
+static int
+session_trace_to_service(const char *p, const char *end)
+{
+	while (p < end && *p == ' ')
+		p++;
+	return end - p >= 8 && strncasecmp(p, "nickserv", 8) == 0 &&
+	    (end - p == 8 || p[8] == ' ' || p[8] == '@');
+}
+
+/*
+ * Trace an input line, with its secrets masked (STYLE.md "Logging"):
+ * passwords (PASS, NickServ, REGISTER), SASL payloads and login tokens
+ * never reach the log.  Only the verb of such a line is shown.
+ */
+static void
+session_trace_line(struct session *s, const char *line, size_t len)
+{
+	static const char *const secret[] = { "PASS", "AUTHENTICATE",
+	    "REGISTER", "TOKEN", "NICKSERV", "NS", "PRIVMSG", "NOTICE",
+	    "VERIFY", "OPER" };
+	const char	*p = line, *end = line + len, *v;
+	size_t		 vl, i;
+
+	/* Skip tags and source: the verb is the first word after them. */
+	while (p < end && (*p == '@' || *p == ':')) {
+		while (p < end && *p != ' ')
+			p++;
+		while (p < end && *p == ' ')
+			p++;
+	}
+	v = p;
+	while (p < end && *p != ' ')
+		p++;
+	vl = p - v;
+	for (i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+		if (vl != strlen(secret[i]) || strncasecmp(v, secret[i], vl) !=
+		    0)
+			continue;
+		/* A message to NickServ may hold a password; others do
+		 * not, and are shown. */
+		if ((i == 6 || i == 7) && !session_trace_to_service(p, end))
+			break;
+		log_trace0("conn %llu: <- %.*s <hidden>",
+		    (unsigned long long)s->conn->id, (int)vl, v);
+		return;
+	}
+	log_trace0("conn %llu: <- %.*s", (unsigned long long)s->conn->id,
+	    (int)(len > 300 ? 300 : len), line);
 }
 
 /*
@@ -386,7 +379,7 @@ session_line(struct session *s, char *line, size_t len)
 	if (len == 0)
 		return CONN_LINE_OK;
 	if (log_trace_flags & TRACE_IRC)
-		session_trace_in(s, line, len);
+		session_trace_line(s, line, len);
 	if (len > IRC_LINE_MAX) {
 		session_reject(s);
 		reply_num(c, ERR_INPUTTOOLONG);

@@ -117,7 +117,25 @@ static const char *const store_migrations[] = {
 	"  reason TEXT NOT NULL DEFAULT '',"
 	"  setter TEXT NOT NULL,"
 	"  set_at INTEGER NOT NULL"		/* ms since the epoch */
-	");",
+	");"
+	"CREATE TABLE tokens ("			/* owner: token.c */
+	"  hash BLOB PRIMARY KEY,"		/* SHA-256 of the token */
+	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  created INTEGER NOT NULL,"		/* wall seconds */
+	"  last_used INTEGER NOT NULL,"		/* wall seconds */
+	"  label TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX tokens_account ON tokens(account);"
+	"CREATE TABLE files ("			/* owner: upload.c */
+	"  id TEXT PRIMARY KEY,"		/* DATA/files/<id>, random */
+	"  owner INTEGER REFERENCES accounts(id) ON DELETE SET NULL,"
+	"  name TEXT NOT NULL,"			/* sanitised */
+	"  type TEXT NOT NULL,"			/* as the uploader said */
+	"  inline_type TEXT,"			/* image type of the bytes */
+	"  size INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL"		/* ms since the epoch */
+	");"
+	"CREATE INDEX files_owner ON files(owner);",
 };
 #define STORE_FAIL_LOG_MS	10000	/* failing commits: one warning */
 
