@@ -7,6 +7,7 @@
 #   make test-asan  the whole suite against the ASan build
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
 #   make check      unit tests only (no installs)
+#   make web        the web client's browser tests (tests/web)
 
 CC	?= cc
 PKGS	 = libuv openssl sqlite3 libsodium libutf8proc
@@ -37,7 +38,7 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PYTHON	?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run test check asan test-asan fuzz deps clean unit wire
+.PHONY: all run test check asan test-asan fuzz deps clean unit wire web
 
 all: $(BUILD)/lanchatd
 
@@ -78,6 +79,9 @@ check unit: $(UNIT_BINS)
 
 wire: all
 	LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) -m pytest -q tests/irc $(PYTEST_ARGS)
+
+web: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) tests/web/run.sh
 
 test: deps
 	@scripts/test-all

@@ -689,7 +689,9 @@ export class Chat extends EventTarget {
   onJoin(msg, hist) {
     const [chan, account, realname] = msg.params;
     const buf = this.buffer(chan);
-    this.event(buf, msg, 'join', '', {}, hist);
+    // A JOIN without a msgid for ourselves is the server telling a new
+    // device where its user already is: no event to show.
+    if (hist || msg.msgid || !this.isMe(msg.nick)) this.event(buf, msg, 'join', '', {}, hist);
     if (hist) return;
     if (this.isMe(msg.nick)) {
       if (buf.name !== chan) buf.name = chan;

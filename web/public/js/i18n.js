@@ -147,7 +147,7 @@ export function t(key, ...args) {
   return fill(s, args);
 }
 
-const timeFmt = new Intl.DateTimeFormat(LANG, { hour: '2-digit', minute: '2-digit' });
+const timeFmt = new Intl.DateTimeFormat(LANG, { hour: 'numeric', minute: '2-digit' });
 const dayFmt = new Intl.DateTimeFormat(LANG, { weekday: 'long', day: 'numeric', month: 'long' });
 const dayYearFmt = new Intl.DateTimeFormat(LANG, { day: 'numeric', month: 'long', year: 'numeric' });
 const fullFmt = new Intl.DateTimeFormat(LANG, { dateStyle: 'medium', timeStyle: 'short' });

@@ -74,6 +74,7 @@ export class View {
     window.addEventListener('focus', () => this.schedule());
     document.addEventListener('visibilitychange', () => this.schedule());
     window.matchMedia('(max-width: 760px)').addEventListener('change', () => this.schedule());
+    window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.schedule());
     this.toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
     this.modalRoot = h('div', { class: 'modal-root' });
     document.body.append(this.toasts, this.modalRoot);
@@ -185,6 +186,11 @@ export class View {
     this.banner = h('div', { class: 'banner', hidden: true });
     this.list = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', tabIndex: 0 });
     this.list.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    // The list shrinks when a bar or the phone's keyboard appears: a
+    // reader at the bottom stays there.
+    new ResizeObserver(() => {
+      if (this.stickBottom && !this.chat.activeBuffer()?.detached) this.list.scrollTop = this.list.scrollHeight;
+    }).observe(this.list);
     this.jumpBtn = h('button', { class: 'jump-latest', type: 'button', hidden: true, onclick: () => this.jumpLatest() }, icon('down'), t('jumpLatest'));
     this.typingEl = h('div', { class: 'typing', 'aria-live': 'polite' });
     this.composer = this.buildComposer();
