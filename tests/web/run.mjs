@@ -385,6 +385,18 @@ step('a direct message from the member list', async () => {
   assert(await alice.page.locator('.main-head .dot.online').count() === 1, 'bob shown online');
 });
 
+step('a direct message to someone found by name', async () => {
+  await alice.page.click('.add-dm');
+  await alice.page.fill('.dm-modal input', 'car');
+  await alice.page.click('.dm-modal .person[data-nick="carol"]');
+  await alice.page.locator('.main-head h2', { hasText: 'carol' }).waitFor();
+  await send(alice, 'Hi carol, welcome aboard');
+  await carol.wait((l) => l.command === 'PRIVMSG' && l.nick === 'alice' && l.params[0] === 'carol' && l.params[1] === 'Hi carol, welcome aboard');
+  carol.send('PRIVMSG alice :Thank you alice!');
+  await seeMessage(alice, 'Thank you alice!');
+  eq(await countText(alice, 'Hi carol, welcome aboard'), 1, 'own DM shown once');
+});
+
 step('screenshots: desktop and phone, light and dark', async () => {
   await openBuffer(alice, '#lobby');
   await alice.page.evaluate(() => { document.querySelector('.messages').scrollTop = 1e9; });
@@ -546,6 +558,24 @@ step('the server restarts mid-conversation: reconnect, nothing lost or doubled',
   await alice.page.locator('.banner').waitFor({ state: 'hidden' });
 });
 
+step('a silent network drop: the page notices, reconnects, loses nothing', async () => {
+  await openBuffer(alice, '#lobby');
+  await openBuffer(bob, '#lobby');
+  server.proc.kill('SIGSTOP');
+  try {
+    await until(() => alice.page.evaluate(() => window.lanchat.chat.state !== 'online'), 'alice notices the dead link', 45000);
+    await alice.page.locator('.banner').waitFor();
+  } finally {
+    server.proc.kill('SIGCONT');
+  }
+  await until(() => alice.page.evaluate(() => window.lanchat.chat.state === 'online'), 'alice back online', 45000);
+  await until(() => bob.page.evaluate(() => window.lanchat.chat.state === 'online'), 'bob back online', 45000);
+  await send(bob, 'Back after the drop');
+  await seeMessage(alice, 'Back after the drop');
+  for (const u of [alice, bob]) eq(await countText(u, 'Back after the drop'), 1, u.label + ' sees it once');
+  for (const u of [alice, bob]) eq(await countText(u, 'After the restart'), 1, u.label + ' no duplicates of older lines');
+}, { timeout: 150000 });
+
 step('search finds a message and jumps to it', async () => {
   if (!feature.search) skip('the server has no soju.im/search yet');
   await openBuffer(alice, '#random');
@@ -557,6 +587,73 @@ step('search finds a message and jumps to it', async () => {
   await r.first().click();
   await alice.page.locator('.main-head h2', { hasText: 'lobby' }).waitFor();
   await msgs(alice, 'spare cartridges').waitFor();
+});
+
+// Until lanchatd takes uploads, the client's side of them (button,
+// paste, drop, progress, the link, inline pictures, file cards, the
+// viewer) runs against a stand-in file host inside the browsers.
+step('uploads against a stand-in file host (while the server has none)', async () => {
+  if (feature.upload) skip('the server takes uploads: the next step tests them for real');
+  const files = new Map();
+  const auths = [];
+  let n = 0;
+  const host = async (route) => {
+    const req = route.request();
+    const url = new URL(req.url());
+    if (req.method() === 'POST' && url.pathname === '/upload') {
+      auths.push(req.headers().authorization || '');
+      const id = '/files/f' + (++n) + 'x7Kq2';
+      files.set(id, { body: req.postDataBuffer() || Buffer.alloc(0), type: req.headers()['content-type'], cd: req.headers()['content-disposition'] || '' });
+      return route.fulfill({ status: 201, headers: { Location: id } });
+    }
+    const f = files.get(url.pathname);
+    if (!f) return route.fulfill({ status: 404, body: 'no' });
+    return route.fulfill({ status: 200, headers: { 'Content-Type': f.type, 'Content-Disposition': f.cd }, body: f.body });
+  };
+  for (const u of [alice, bob]) {
+    await u.page.route('**/upload', host);
+    await u.page.route('**/files/**', host);
+    await u.page.evaluate(() => { window.lanchat.chat.irc.isupport.set('DRAFT/FILEHOST', '/upload'); window.lanchat.view.render(); });
+  }
+  try {
+    await openBuffer(alice, '#lobby');
+    await openBuffer(bob, '#lobby');
+    assert(await alice.page.locator('.attach').isVisible(), 'the attach button shows');
+    await alice.page.setInputFiles('.composer input[type=file]', { name: 'whiteboard.png', mimeType: 'image/png', buffer: makePng(320, 200) });
+    await bob.page.locator('.messages .inline-img').last().waitFor();
+    await until(() => bob.page.evaluate(() => { const i = [...document.querySelectorAll('.inline-img')].pop(); return i && i.complete && i.naturalWidth === 320; }), 'the picture loads on the other side');
+    assert(/^(Basic|Bearer) /.test(auths[0]), 'the upload is authenticated: ' + auths[0]);
+    await bob.page.locator('.inline-img').last().click();
+    await bob.page.locator('.viewer-modal .viewer-img').waitFor();
+    await bob.page.locator('.viewer-modal a[download]').waitFor();
+    await bob.page.click('.viewer-modal .modal-close');
+    // Paste and drop.
+    await alice.page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['pasted text'], 'notes from paste.txt', { type: 'text/plain' }));
+      document.querySelector('.input').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    });
+    await bob.page.locator('.file-card .file-name', { hasText: 'notes from paste.txt' }).waitFor();
+    await alice.page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['x'.repeat(2048)], '<img src=x onerror=alert(8)>.txt', { type: 'text/plain' }));
+      const main = document.querySelector('.main');
+      main.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      main.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    const card = bob.page.locator('.file-card', { hasText: 'onerror' });
+    await card.waitFor();
+    eq(await card.locator('.file-size').textContent(), '2.0 KB', 'the size on the card');
+    eq(await bob.page.locator('img[src="x"], [onerror]').count(), 0, 'the file name stays text');
+    eq(await alice.page.locator('.drop-overlay').isVisible(), false, 'the drop overlay is gone');
+    await shot(bob, 'desktop-files');
+  } finally {
+    for (const u of [alice, bob]) {
+      await u.page.unroute('**/upload');
+      await u.page.unroute('**/files/**');
+      await u.page.evaluate(() => { window.lanchat.chat.irc.isupport.delete('DRAFT/FILEHOST'); window.lanchat.view.render(); });
+    }
+  }
 });
 
 step('a picture sent from one browser shows inline on the other', async () => {
@@ -642,7 +739,7 @@ async function main() {
     if (broken) { console.log('FAIL  ' + s.name + ' (not run: the server did not start)'); failed++; continue; }
     const t0 = Date.now();
     try {
-      await Promise.race([s.fn(), sleep(STEP_TIMEOUT).then(() => { throw new Error('step timed out'); })]);
+      await Promise.race([s.fn(), sleep(s.timeout || STEP_TIMEOUT).then(() => { throw new Error('step timed out'); })]);
       console.log('ok    ' + s.name + ' (' + (Date.now() - t0) + ' ms)');
       passed++;
     } catch (e) {

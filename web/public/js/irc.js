@@ -170,8 +170,12 @@ export class Irc extends EventTarget {
     this.stopped = false;
     this.connect();
     if (!this._onOnline) {
-      this._onOnline = () => { if (this.state === 'waiting') this.connectNow(); };
+      this._onOnline = () => {
+        if (this.state === 'waiting') this.connectNow();
+        else if (this.state === 'online') this.ping();   // is it still alive?
+      };
       window.addEventListener('online', this._onOnline);
+      window.addEventListener('offline', () => { if (this.state === 'online') this.ping(); });
     }
   }
 
@@ -206,6 +210,8 @@ export class Irc extends EventTarget {
       return;
     }
     this.ws = ws;
+    this.connStart = Date.now();
+    this.pinged = 0;
     ws.onopen = () => {
       if (ws !== this.ws) return;
       this.setState('registering');
@@ -235,19 +241,31 @@ export class Irc extends EventTarget {
   }
 
   // A dead link shows no error until something is sent: ping when
-  // quiet, and give up on the connection when the ping goes unanswered.
+  // quiet, and give up on a connection whose ping goes unanswered, that
+  // never opens, or that never finishes registering.
   keepalive() {
-    if (!this.ws || this.ws.readyState !== 1) return;
-    const idle = Date.now() - this.lastRx;
-    if (this.pinged && Date.now() - this.pinged > 15000) {
-      this.ws.close();
-      if (this.ws) this.ws.onclose();
-      return;
-    }
-    if (!this.pinged && idle > 25000) {
-      this.pinged = Date.now();
-      this.raw('PING :lanchat-' + this.pinged);
-    }
+    const ws = this.ws;
+    if (!ws) return;
+    const now = Date.now();
+    if (ws.readyState === 0 && now - this.connStart > 15000) { this.drop(); return; }
+    if (ws.readyState !== 1) return;
+    if (!this.registered && now - this.connStart > 45000) { this.drop(); return; }
+    if (this.pinged && now - this.pinged > 10000) { this.drop(); return; }
+    if (!this.pinged && now - this.lastRx > 20000) this.ping();
+  }
+
+  ping() {
+    if (this.pinged || !this.ws || this.ws.readyState !== 1) return;
+    this.pinged = Date.now();
+    this.raw('PING :lanchat-' + this.pinged);
+  }
+
+  // Treat the connection as gone now (its close may take long to come).
+  drop() {
+    const ws = this.ws;
+    if (!ws) return;
+    try { ws.close(); } catch (e) { /* closing anyway */ }
+    if (ws === this.ws && ws.onclose) ws.onclose();
   }
 
   scheduleRetry() {

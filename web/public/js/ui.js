@@ -519,12 +519,14 @@ export class View {
       else q.append(h('span', { class: 'quote-text', text: '…' }));
       body.append(q);
     }
-    const text = h('div', { class: 'text', dir: 'auto' });
+    const files = this.fileLinks(m.text);
+    // A message that is only file links shows the files, not the links.
+    const onlyFiles = files.length && plainText(m.text).split(/\s+/).filter(Boolean).every((w) => files.includes(w));
+    const text = h('div', { class: ['text', onlyFiles && 'file-only'], dir: 'auto' });
     if (m.kind === 'action') text.append(h('span', { class: 'action-nick', text: m.nick + ' ' }));
     text.append(renderText(m.text, { nick: m.self ? '' : chat.me.nick }));
     if (m.edited) text.append(h('span', { class: 'edited', text: ' ' + t('edited') }));
     body.append(text);
-    const files = this.fileLinks(m.text);
     if (files.length) {
       const att = h('div', { class: 'attachments' });
       for (const url of files) att.append(this.attachment(url));
@@ -875,9 +877,9 @@ export class View {
       const my = ++seq;
       const list = await this.chat.findUsers(q.value);
       if (my !== seq) return;
-      clear(results).append(list.length ? list.map((n) => h('button', { type: 'button', class: 'person', dataset: { nick: n },
+      append(clear(results), [list.length ? list.map((n) => h('button', { type: 'button', class: 'person', dataset: { nick: n },
         onclick: () => { this.closeModal(); this.navOpen = false; this.chat.openDM(n); } }, avatar(n, 'small'), h('span', { text: n }))) :
-        h('p', { class: 'hint', text: t('noPeople') }));
+        h('p', { class: 'hint', text: t('noPeople') })]);
     };
     q.addEventListener('input', () => { clearTimeout(this.findTimer); this.findTimer = setTimeout(run, 200); });
     q.addEventListener('keydown', (e) => {
@@ -946,10 +948,10 @@ export class View {
       clear(results).append(h('p', { class: 'hint', text: t('searching') }));
       const found = await chat.search(text);
       if (found === null) { clear(results).append(h('p', { class: 'hint', text: t('searchUnavailable') })); return; }
-      clear(results).append(found.length ? found.map((r) => h('button', { type: 'button', class: 'result', dataset: { msgid: r.msgid || '' },
+      append(clear(results), [found.length ? found.map((r) => h('button', { type: 'button', class: 'result', dataset: { msgid: r.msgid || '' },
         onclick: () => { this.closeModal(); this.navOpen = false; if (r.msgid) chat.jumpTo(r.target, r.msgid); } },
       h('div', { class: 'result-meta' }, nickSpan(r.nick), h('span', { class: 'muted-text', text: t('inThe', r.target) }), h('time', { class: 'time', text: fmtFull(r.time) })),
-      h('div', { class: 'result-text' }, renderText(r.text, { nick: chat.me.nick })))) : h('p', { class: 'hint', text: t('noResults') }));
+      h('div', { class: 'result-text' }, renderText(r.text, { nick: chat.me.nick })))) : h('p', { class: 'hint', text: t('noResults') })]);
     } }, q);
     this.modal(t('search'), h('div', {}, form, results), 'search-modal');
     if (!chat.canSearch()) results.append(h('p', { class: 'hint', text: t('searchUnavailable') }));
