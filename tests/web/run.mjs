@@ -289,6 +289,38 @@ step('unread counts, mentions, title and sound', async () => {
   await until(async () => !/^\(/.test(await alice.page.title()), 'title without count');
   await seeMessage(alice, 'book the big room');
   assert(await msgs(alice, 'book the big room').locator('.mention-me').count() === 1, 'mention highlighted');
+  // A muted channel: no sound, no count.
+  await joinChannel(bob, '#random');
+  await openBuffer(alice, '#random');
+  await alice.page.click('.mute-btn');
+  await item(alice, '#random').locator('.mute-icon').waitFor();
+  await openBuffer(alice, '#lobby');
+  const before = await alice.page.evaluate(() => +(document.body.dataset.sounds || 0));
+  await openBuffer(bob, '#random');
+  await send(bob, 'alice: anything for the muted channel?');
+  await until(() => alice.page.evaluate(() => window.lanchat.chat.buffers.get('#random').unread === 1), 'the message arrives');
+  await sleep(300);
+  eq(await alice.page.evaluate(() => +(document.body.dataset.sounds || 0)), before, 'no sound from a muted channel');
+  eq(await item(alice, '#random').locator('.badge:not(.mention)').count(), 0, 'no unread count on a muted channel');
+  await openBuffer(bob, '#lobby');
+});
+
+step('away and back show in the member list', async () => {
+  await openBuffer(alice, '#lobby');
+  carol.send('AWAY :at lunch');
+  await alice.page.locator('.members .member.is-away[data-nick="carol"]').waitFor();
+  carol.send('AWAY');
+  await alice.page.locator('.members .member:not(.is-away)[data-nick="carol"]').waitFor();
+});
+
+step('the theme toggle switches light and dark', async () => {
+  await alice.page.click('.theme-btn');
+  eq(await alice.page.evaluate(() => document.documentElement.dataset.theme), 'dark', 'dark after one click');
+  const bg = await alice.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await alice.page.click('.theme-btn');
+  eq(await alice.page.evaluate(() => document.documentElement.dataset.theme), 'light', 'light after two');
+  assert(bg !== await alice.page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'the colours change');
+  await alice.page.evaluate(() => { localStorage.removeItem('lanchat.theme'); delete document.documentElement.dataset.theme; });
 });
 
 step('the read marker is shared with the same user\'s other device', async () => {
@@ -709,7 +741,10 @@ step('the interface follows the browser\'s language (Russian)', async () => {
 });
 
 step('logging out forgets this device', async () => {
+  await openBuffer(bob, 'alice');
+  await bob.page.locator('.main-head .dot.online').waitFor();
   await alice.page.click('.logout-btn');
+  await bob.page.locator('.main-head .dot.offline').waitFor();
   await alice.page.locator('.login-card').waitFor();
   await alice.page.reload();
   await alice.page.locator('.login-card').waitFor();

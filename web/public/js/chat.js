@@ -170,10 +170,12 @@ export class Chat extends EventTarget {
     try {
       lines = await this.irc.request('TOKEN', ['NEW']);
     } catch (e) { lines = []; }
-    const t = lines.find((m) => m.command === 'TOKEN');
+    // TOKEN NEW [<account>] <token> (or a NOTE TOKEN ... carrying it).
+    const t = lines.find((m) => m.command === 'TOKEN' || (m.command === 'NOTE' && m.params[0] === 'TOKEN'));
     let token = null;
     if (t) {
-      const cand = t.params.filter((p) => p && p.toUpperCase() !== 'NEW' && !p.includes(' ') &&
+      const params = t.command === 'NOTE' ? t.params.slice(1, -1) : t.params;
+      const cand = params.filter((p) => p && p.toUpperCase() !== 'NEW' && !p.includes(' ') &&
         fold(p) !== fold(this.me.account) && p.length >= 16);
       token = cand.sort((a, b) => b.length - a.length)[0] || null;
     }
