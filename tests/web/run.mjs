@@ -240,6 +240,7 @@ step('they join a channel and talk', async () => {
   // Bob's two messages are one group: one header.
   const heads = await alice.page.locator('.messages .msg.head[data-nick="bob"]').count();
   eq(heads, 1, 'bob\'s consecutive messages grouped under one header');
+  eq(await alice.page.locator('.new-line').count(), 0, 'no "new messages" line for what arrives while reading');
   await alice.page.locator('.members .member[data-nick="bob"]').waitFor();
 });
 

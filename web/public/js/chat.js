@@ -116,7 +116,6 @@ export class Chat extends EventTarget {
     for (const d of this.prefs.dms) this.buffer(d);
     const last = this.prefs.active && this.buffers.get(fold(this.prefs.active));
     this.active = last ? last.key : null;
-    if (last) last.lineMarker = null;
     return new Promise((resolve, reject) => {
       let first = true;
       irc.addEventListener('registered', () => {
@@ -238,10 +237,12 @@ export class Chat extends EventTarget {
 
   setActive(buf) {
     const prev = this.active && this.buffers.get(this.active);
-    if (prev) prev.lineMarker = undefined;
+    if (prev) { prev.lineMarker = undefined; prev.lineFrozen = false; }
     this.active = buf ? buf.key : null;
     if (buf) {
-      buf.lineMarker = buf.marker;
+      buf.lineMarker = undefined;
+      buf.lineFrozen = false;
+      this.recount(buf);
       this.prefs.active = buf.name;
       this.savePrefs();
       if (!buf.historyLoaded && this.irc?.registered) this.loadLatest(buf);
@@ -881,7 +882,6 @@ export class Chat extends EventTarget {
     buf.markerKnown = true;
     const t = ts && ts !== '*' ? Date.parse(ts.replace(/^timestamp=/, '')) : null;
     if (t !== null && !Number.isNaN(t) && (buf.marker === null || t > buf.marker)) buf.marker = t;
-    if (buf.lineMarker === undefined && this.active === buf.key) buf.lineMarker = buf.marker;
     this.recount(buf);
     this.changed(buf);
   }
@@ -900,6 +900,19 @@ export class Chat extends EventTarget {
     }
     buf.unread = unread;
     buf.mentions = mentions;
+    // The "new messages" line of the open conversation: where the marker
+    // was when it was opened, if anything was unread then.
+    if (this.active === buf.key && !buf.lineFrozen && buf.historyLoaded && (buf.markerKnown || !this.irc?.has('draft/read-marker'))) {
+      buf.lineMarker = unread > 0 ? buf.marker : undefined;
+      buf.lineFrozen = true;
+    }
+  }
+
+  // The person looks away from the open conversation: what comes now is
+  // new to them when they come back.
+  lookedAway() {
+    const b = this.activeBuffer();
+    if (b && b.lineMarker === undefined && b.lineFrozen) b.lineMarker = b.marker;
   }
 
   totals() {

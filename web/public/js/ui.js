@@ -72,6 +72,7 @@ export class View {
     chat.addEventListener('jump', (e) => { this.pendingJump = e.detail.msgid; this.schedule(); });
     chat.addEventListener('upload', (e) => this.onUpload(e.detail));
     window.addEventListener('focus', () => this.schedule());
+    window.addEventListener('blur', () => this.chat.lookedAway());
     document.addEventListener('visibilitychange', () => this.schedule());
     window.matchMedia('(max-width: 760px)').addEventListener('change', () => this.schedule());
     window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.schedule());
