@@ -753,14 +753,17 @@ step('logging out forgets this device', async () => {
   eq(left, null, 'no login left on the device');
 });
 
-step('no script errors, CSP violations or dialogs anywhere', async () => {
+step('no script errors, CSP violations, dialogs, or server errors anywhere', async () => {
   for (const u of users) {
     eq(u.errors.length, 0, u.label + ': ' + u.errors.join(' | '));
     eq(u.dialogs.length, 0, u.label + ' dialogs: ' + u.dialogs.join(' | '));
   }
-  for (const mark of ['ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer']) {
-    assert(!server.log.includes(mark), 'sanitizer report in the server log');
+  // The server stops cleanly (sanitizer builds report leaks at exit).
+  await server.stop();
+  for (const mark of ['ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer', 'SUMMARY: UndefinedBehaviorSanitizer']) {
+    assert(!server.log.includes(mark), 'sanitizer report in the server log:\n' + server.log.slice(-3000));
   }
+  eq(server.exitCode, 0, 'lanchatd exit status after SIGTERM');
 });
 
 // ---------------------------------------------------------------- run

@@ -55,7 +55,7 @@ export class Server {
     if (!proc) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
-      proc.once('exit', () => { clearTimeout(t); this.proc = null; resolve(); });
+      proc.once('exit', (code, sig) => { clearTimeout(t); this.proc = null; this.exitCode = sig ? sig : code; resolve(); });
       proc.kill('SIGTERM');
     });
   }
