@@ -8,6 +8,7 @@
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
 #   make check      unit tests only (no installs)
 #   make web        the web client's browser tests (tests/web)
+#   make web-shots  the same, saving docs/screenshots/*.png
 
 CC	?= cc
 PKGS	 = libuv openssl sqlite3 libsodium libutf8proc
@@ -38,7 +39,7 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PYTHON	?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run test check asan test-asan fuzz deps clean unit wire web
+.PHONY: all run test check asan test-asan fuzz deps clean unit wire web web-shots
 
 all: $(BUILD)/lanchatd
 
@@ -82,6 +83,10 @@ wire: all
 
 web: all
 	LANCHATD=$(abspath $(BUILD)/lanchatd) tests/web/run.sh
+
+web-shots: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) \
+	    WEB_SHOTS=$(abspath docs/screenshots) tests/web/run.sh
 
 test: deps
 	@scripts/test-all

@@ -20,7 +20,9 @@ import { IrcClient } from './lib/irc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
-const SHOTS = process.env.WEB_SHOTS || path.join(ROOT, 'docs', 'screenshots');
+// Screenshots go to a temporary folder unless asked for elsewhere
+// (make web-shots writes the ones in docs/screenshots).
+const SHOTS = process.env.WEB_SHOTS || path.join(os.tmpdir(), 'lanchat-web-shots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
@@ -357,6 +359,16 @@ step('react with an emoji', async () => {
   await msgs(bob, 'I will bring cake').locator('.reaction', { hasText: '🎉' }).waitFor();
   eq(await msgs(bob, 'I will bring cake').locator('.reaction .n').first().textContent(), '1', 'one reaction');
   await msgs(alice, 'I will bring cake').locator('.reaction.mine').waitFor();
+  if (feature.redact) {
+    // Taking it back (a REDACT of the reaction), then giving it again.
+    await msgs(alice, 'I will bring cake').locator('.reaction.mine').click();
+    await until(async () => (await msgs(bob, 'I will bring cake').locator('.reaction', { hasText: '🎉' }).count()) === 0, 'the reaction is taken back');
+    const m2 = msgs(alice, 'I will bring cake');
+    await m2.hover();
+    await m2.locator('.react-btn').click();
+    await alice.page.locator('.emoji-grid .emoji-btn', { hasText: '🎉' }).click();
+    await msgs(bob, 'I will bring cake').locator('.reaction', { hasText: '🎉' }).waitFor();
+  }
 });
 
 step('edit your own message', async () => {
