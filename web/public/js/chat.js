@@ -310,6 +310,7 @@ export class Chat extends EventTarget {
     buf.resumeFrom = null;
     if (!buf.historyLoaded || !newest || buf.detached) return this.loadLatest(buf);
     return this.history(buf, ['LATEST', buf.name, 'timestamp=' + isoTime(newest.time), '200']).then((n) => {
+      if (n < 0) return n;
       if (n >= 200) { this.resetMessages(buf); return this.loadLatest(buf); }
       this.afterHistory(buf);
       return n;
@@ -330,6 +331,7 @@ export class Chat extends EventTarget {
     buf.loadingLatest = true;
     try {
       const n = await this.history(buf, ['LATEST', buf.name, '*', String(HIST_PAGE)]);
+      if (n < 0) return n;
       buf.historyLoaded = true;
       buf.detached = false;
       if (n < HIST_PAGE) buf.hasOlder = false;
@@ -346,11 +348,13 @@ export class Chat extends EventTarget {
     this.changed(buf);
   }
 
+  // A history request; the number of lines it brought, or -1 if the
+  // connection went before the answer (nothing is known then).
   async history(buf, params) {
     let lines;
     try {
       lines = await this.irc.request('CHATHISTORY', params);
-    } catch (e) { return 0; }
+    } catch (e) { return -1; }
     const fail = lines.find((m) => m.command === 'FAIL');
     if (fail) { buf.hasOlder = false; return 0; }
     return lines.filter((m) => m.command !== 'BATCH').length;
@@ -364,7 +368,7 @@ export class Chat extends EventTarget {
     const sel = oldest ? 'msgid=' + oldest.msgid : buf.messages.length ? 'timestamp=' + isoTime(buf.messages[0].time) : '*';
     const n = sel === '*' ? await this.history(buf, ['LATEST', buf.name, '*', String(HIST_PAGE)])
       : await this.history(buf, ['BEFORE', buf.name, sel, String(HIST_PAGE)]);
-    if (n < HIST_PAGE) buf.hasOlder = false;
+    if (n >= 0 && n < HIST_PAGE) buf.hasOlder = false;
     buf.loadingOlder = false;
     this.recount(buf);
     this.changed(buf);
@@ -375,7 +379,7 @@ export class Chat extends EventTarget {
     buf.loadingNewer = true;
     const newest = [...buf.messages].reverse().find((m) => m.msgid);
     const n = newest ? await this.history(buf, ['AFTER', buf.name, 'msgid=' + newest.msgid, String(HIST_PAGE)]) : 0;
-    if (n < HIST_PAGE) buf.detached = false;
+    if (n >= 0 && n < HIST_PAGE) buf.detached = false;
     buf.loadingNewer = false;
     this.recount(buf);
     this.changed(buf);
