@@ -231,6 +231,36 @@ step('a wrong password is refused with a message', async () => {
   } finally { await closeUser(eve); }
 });
 
+step('the protocol helpers: no line injection, tags round-trip', async () => {
+  const page = alice.page;
+  const r = await page.evaluate(async () => {
+    const irc = await import('/js/irc.js');
+    const fmt = await import('/js/format.js');
+    const out = {};
+    out.crlf = irc.buildLine('PRIVMSG', ['#a', 'hi\r\nQUIT :x\0']);
+    out.mid = irc.buildLine('PRIVMSG', ['#a b', 'x']);
+    out.tags = irc.buildLine('TAGMSG', ['#a'], { '+draft/react': 'a;b c\\d\r\n' });
+    const back = irc.parseLine('@+draft/react=' + out.tags.split('=')[1].split(' ')[0] + ' :n!u@h TAGMSG #a');
+    out.roundtrip = back.tags['+draft/react'];
+    const p = irc.parseLine('@time=2020-01-02T03:04:05.678Z;msgid=abc :nick!user@host PRIVMSG #chan :hello  world ');
+    out.parsed = [p.nick, p.user, p.host, p.command, p.params, p.time, p.msgid];
+    out.empty = irc.parseLine(':srv 001 me :').params;
+    out.plain = fmt.plainText('\x02b\x02 \x0304,05red\x03 \x04ff0000hex\x04 \x01x');
+    const f = fmt.renderText('see https://a.example/x). and javascript:alert(1) <b>', { nick: 'me' });
+    const d = document.createElement('div');
+    d.append(f);
+    out.html = d.innerHTML;
+    return out;
+  });
+  assert(!/[\r\n\0]/.test(r.crlf), 'no CR/LF/NUL in a built line: ' + JSON.stringify(r.crlf));
+  eq(r.mid, 'PRIVMSG #ab x', 'a middle parameter cannot hold a space');
+  eq(r.roundtrip, 'a;b c\\d\r\n', 'tag value round-trip');
+  eq(JSON.stringify(r.parsed), JSON.stringify(['nick', 'user', 'host', 'PRIVMSG', ['#chan', 'hello  world '], Date.parse('2020-01-02T03:04:05.678Z'), 'abc']), 'parse');
+  eq(JSON.stringify(r.empty), JSON.stringify(['me', '']), 'empty trailing parameter');
+  eq(r.plain, 'b red hex x', 'formatting stripped');
+  eq(r.html, 'see <a href="https://a.example/x" target="_blank" rel="noopener noreferrer">https://a.example/x</a>). and javascript:alert(1) &lt;b&gt;', 'rendered text');
+});
+
 step('they join a channel and talk', async () => {
   await joinChannel(alice, '#lobby');
   await joinChannel(bob, '#lobby');
