@@ -32,7 +32,10 @@ export class Server {
     proc.stderr.on('data', (d) => { this.log += d.toString(); if (this.log.length > 200000) this.log = this.log.slice(-100000); });
     return new Promise((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error('lanchatd did not start: ' + out + this.log)), 10000);
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        reject(new Error('lanchatd did not start: ' + out + this.log));
+      }, 10000);
       proc.on('exit', (code) => { clearTimeout(timer); reject(new Error('lanchatd exited ' + code + ': ' + out + this.log)); });
       proc.stdout.on('data', (d) => {
         out += d.toString();
