@@ -8,6 +8,8 @@
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
 #   make check      unit tests only (no installs)
 #   make wire, make tui   the wire tests, the terminal client's tests
+#   make web        the web client's browser tests (tests/web)
+#   make web-shots  the same, saving docs/screenshots/*.png
 
 CC	?= cc
 PKGS	 = libuv openssl sqlite3 libsodium libutf8proc libqrencode
@@ -53,7 +55,7 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PYTHON	?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run test check asan test-asan fuzz deps clean unit wire tui
+.PHONY: all run test check asan test-asan fuzz deps clean unit wire tui web web-shots
 
 all: $(BUILD)/lanchatd $(BUILD)/lanchat
 
@@ -108,6 +110,13 @@ wire: all
 tui: all
 	LANCHATD=$(abspath $(BUILD)/lanchatd) LANCHAT_BUILD=$(abspath $(BUILD)) \
 	    $(PYTHON) -m pytest -q -rs tests/tui $(PYTEST_ARGS)
+
+web: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) tests/web/run.sh
+
+web-shots: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) \
+	    WEB_SHOTS=$(abspath docs/screenshots) tests/web/run.sh
 
 test: deps
 	@scripts/test-all
