@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "autojoin.h"
 #include "casemap.h"
 #include "channel.h"
 #include "client.h"
@@ -179,8 +180,10 @@ client_register(struct client *c, struct session *s)
 	irc_welcome(c);
 	monitor_signon(c);
 	irc_acct_check_nick(c);
-	if (c->account != NULL && (a = account_find(c->account)) != NULL)
+	if (c->account != NULL && (a = account_find(c->account)) != NULL) {
+		autojoin_login(c);
 		irc_hist_replay(c, a);
+	}
 }
 
 /*

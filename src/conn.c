@@ -106,6 +106,12 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	char		 why[128];
 
 	(void)buf;
+	if (c->flags & CONN_LINGER) {
+		/* Our close is sent: drop what still comes, close at EOF. */
+		if (n < 0)
+			conn_close_now(c);
+		return;
+	}
 	if (n == 0 || (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED)))
 		return;
 	if (n < 0) {
@@ -759,7 +765,16 @@ conn_reap(void)
 		if (conn_dyingq == NULL)
 			conn_dyingtail = &conn_dyingq;
 		c->next_dying = NULL;
-		conn_stop_reading(c);
+		if (c->proto == PROTO_WS && !(c->flags & CONN_HARD)) {
+			/* Keep reading (and dropping) until its close frame
+			 * is out: see conn_shutdown_cb. */
+			if (c->flags & CONN_THROTTLED) {
+				c->flags &= ~CONN_THROTTLED;
+				TAILQ_REMOVE(&conn_throttled, c,
+				    throttle_entry);
+			}
+		} else
+			conn_stop_reading(c);
 		if (c->session != NULL)
 			session_quit(c->session, c->reason);
 		c->flags &= ~CONN_DYING;
@@ -804,6 +819,17 @@ conn_shutdown_cb(uv_shutdown_t *req, int status)
 
 	(void)status;
 	free(req);
+	/*
+	 * A WebSocket peer may still be sending (a message we refused with
+	 * 1009): closing now would answer it with a reset that can destroy
+	 * our close frame on its way.  Read and drop until it closes too
+	 * (or CLOSE_GRACE passes: conn_tick).
+	 */
+	if (c->proto == PROTO_WS && (c->flags & CONN_READING) &&
+	    !(c->flags & CONN_CLOSED)) {
+		c->flags |= CONN_LINGER;
+		return;
+	}
 	conn_close_now(c);
 }
 

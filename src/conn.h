@@ -39,6 +39,7 @@ struct ipstat;
 #define CONN_SHUTDOWN	0x0080	/* uv_shutdown() issued */
 #define CONN_READING	0x0100	/* uv_read_start() active */
 #define CONN_WEB	0x0200	/* WebSocket transport */
+#define CONN_LINGER	0x0800	/* closing: read and drop until EOF */
 #define CONN_GOTDATA	0x0400	/* has read its first bytes */
 
 /* What the client layer answers for each line it is given. */

@@ -116,6 +116,7 @@ int	cmd_kick(struct client *, struct msg *);
 int	cmd_invite(struct client *, struct msg *);
 void	irc_names(struct client *, struct channel *);
 void	irc_send_topic(struct client *, struct channel *, int);
+void	irc_join_channel(struct client *, const char *, const char *);
 struct hist_row *irc_chan_row(struct event *, struct channel *);
 
 /* irc_msg.c */

@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "account.h"
+#include "autojoin.h"
 #include "buf.h"
 #include "casemap.h"
 #include "channel.h"
@@ -412,6 +413,7 @@ static void
 irc_acct_login(struct client *c, struct account *a, int announce)
 {
 	struct client	*holder;
+	uint32_t	 i;
 
 	free(c->account);
 	c->account = xstrdup(a->name);
@@ -421,6 +423,9 @@ irc_acct_login(struct client *c, struct account *a, int announce)
 		if (announce)
 			irc_account_notify(c);
 	}
+	/* Where the user is now counts as where it will be next time. */
+	for (i = 0; i < c->nchans; i++)
+		autojoin_joined(c, c->chans[i]->chan);
 	reply_num(c, RPL_LOGGEDIN, client_prefix(c), a->name, a->name);
 	if (a->flags & ACCOUNT_ADMIN)
 		irc_acct_set_oper(c, 1);
@@ -574,8 +579,10 @@ irc_login_checked(void *arg, int ok)
 		reply_num(c, RPL_SASLSUCCESS);
 	else
 		irc_ns_notice(c, "You are now logged in as %s.", a->name);
-	if (c->flags & CLIENT_REGISTERED)
+	if (c->flags & CLIENT_REGISTERED) {
+		autojoin_login(c);
 		irc_hist_replay(c, a);
+	}
 out_cur:
 	c->cur = NULL;
 out:

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "account.h"
+#include "autojoin.h"
 #include "chanreg.h"
 #include "admin.h"
 #include "client.h"
@@ -333,6 +334,12 @@ main(int argc, char **argv)
 		store_close();
 		return 1;
 	}
+	if (autojoin_load(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
+		store_close();
+		return 1;
+	}
 	if (chanreg_load(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
 		free(cause);
@@ -392,6 +399,7 @@ main(int argc, char **argv)
 	store_close();
 	chanreg_unload();
 	account_unload();
+	autojoin_unload();
 	marker_unload();
 	irc_admin_unload();
 	token_unload();

@@ -106,6 +106,12 @@ static const char *const store_migrations[] = {
 	"  WHERE target = '';"
 	"CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history', "
 	"  content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+	"CREATE TABLE account_channels ("	/* owner: autojoin.c */
+	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  channel TEXT NOT NULL,"		/* folded */
+	"  name TEXT NOT NULL,"
+	"  PRIMARY KEY (account, channel)"
+	");"
 	"CREATE TABLE read_markers ("
 	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
 	"  target TEXT NOT NULL,"

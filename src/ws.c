@@ -36,6 +36,7 @@ struct ws_state {
 	size_t			 inlen;
 	struct flood		 frames;
 	int			 closing;
+	uint64_t		 msglen;	/* of the message being read */
 };
 
 static ssize_t
@@ -79,7 +80,22 @@ ws_frame_start_cb(wslay_event_context_ptr ctx,
 	struct conn	*c = user;
 	struct ws_state	*w = c->up;
 
-	(void)arg;
+	/* One message is one IRC line: refuse a bigger one as soon as its
+	 * frame header says so, before reading its payload. */
+	if (!(arg->opcode & 0x8)) {
+		if (arg->opcode != WSLAY_CONTINUATION_FRAME)
+			w->msglen = 0;
+		w->msglen += arg->payload_length;
+		if (w->msglen > IRC_LINE_MAX && !w->closing) {
+			w->closing = 1;
+			log_info("conn %llu: WebSocket message too big",
+			    (unsigned long long)c->id);
+			wslay_event_queue_close(ctx, WSLAY_CODE_MESSAGE_TOO_BIG,
+			    (const uint8_t *)"message too big", 15);
+			conn_kill(c, "WebSocket message too big", 0);
+			return;
+		}
+	}
 	if (!flood_ok(&w->frames, now_ms(), WS_FRAMES_RATE,
 	    WS_FRAMES_BURST) && !w->closing) {
 		w->closing = 1;

@@ -234,6 +234,37 @@ class Client:
         self.drain(0.05)
         return self
 
+    def joined(self, chan):
+        """Is this client in chan, by the lines it has read: its own JOIN
+        (typed, or automatic at login to an account that remembers its
+        channels) not followed by its PART or KICK?  Returns the index in
+        self.lines of that JOIN, or None."""
+        low, at = chan.lower(), None
+        for i, m in enumerate(self.lines):
+            if not m.params or m.params[0].lower() != low:
+                continue
+            if m.command == "JOIN" and m.nick == self.nick:
+                at = i
+            elif m.command == "PART" and m.nick == self.nick:
+                at = None
+            elif (m.command == "KICK" and len(m.params) > 1 and
+                  m.params[1] == self.nick):
+                at = None
+        return at
+
+    def replay_since(self, index):
+        """Make the lines read after self.lines[index] pending again, so
+        that expect() finds what an automatic JOIN brought."""
+        self.pending = list(self.lines[index + 1:])
+
+    def ensure_join(self, chan):
+        """JOIN chan unless already in it; wait for its end of NAMES."""
+        if self.joined(chan) is not None:
+            self.drain(0.1)
+            return
+        self.send("JOIN " + chan)
+        self.expect("366")
+
     def close(self):
         try:
             self.sock.close()

@@ -457,9 +457,7 @@ def test_history_survives_restart(server):
     dm = say(a, "bob", "private")
     server.restart()
     a = server.sasl_client("alice", "alice", PW, caps=HC)
-    a.send("JOIN #keep")
-    a.expect("366")
-    a.drain(0.05)
+    a.ensure_join("#keep")
     _, lines = history(a, "BEFORE", "#keep", "*", 10)
     got = [(m.tags["msgid"], m.params[-1]) for m in lines
            if m.command == "PRIVMSG"]

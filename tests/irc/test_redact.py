@@ -57,6 +57,8 @@ def login(server, nick, account, caps=FULL):
 
 def join(chan, *clients):
     for c in clients:
+        if c.joined(chan) is not None:
+            continue
         c.send("JOIN " + chan)
         c.expect("JOIN", pred=lambda m: m.nick == c.nick)
     for c in clients:
