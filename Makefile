@@ -55,7 +55,8 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PYTHON	?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run test check asan test-asan fuzz deps clean unit wire tui web web-shots
+.PHONY: all run test check asan test-asan fuzz deps clean unit wire tui web web-shots \
+	print-ldlibs
 
 all: $(BUILD)/lanchatd $(BUILD)/lanchat
 
@@ -131,6 +132,11 @@ test-asan: deps
 
 fuzz:
 	@scripts/fuzz $(FUZZ_SECONDS)
+
+# The libraries lanchatd links with (scripts/fuzz links its harnesses
+# that hold the whole server with them).
+print-ldlibs:
+	@echo $(LDLIBS)
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -84,6 +84,24 @@ conn_new(const struct conn_ops *ops)
 	return c;
 }
 
+/*
+ * A conn with no socket behind it, for the fuzzers (fuzz/world.c) and
+ * tests: its bytes come in through conn_input(), its output goes to
+ * ops->flush and ops->write_raw, and pausing or resuming its reading
+ * only flips CONN_READING.  ip is the address it claims.  It has no
+ * per-address counters (ipstat), so no connection or request limit of
+ * an address applies to it.  It closes like any other conn.
+ */
+struct conn *
+conn_new_nosock(const struct conn_ops *ops, const char *ip)
+{
+	struct conn	*c = conn_new(ops);
+
+	c->flags |= CONN_NOSOCK | CONN_READING;
+	strlcpy_u(c->ip, ip, sizeof c->ip);
+	return c;
+}
+
 size_t
 conn_count(void)
 {
@@ -493,7 +511,8 @@ conn_read_pause(struct conn *c)
 {
 	if (!(c->flags & CONN_READING))
 		return;
-	uv_read_stop((uv_stream_t *)&c->tcp);
+	if (!(c->flags & CONN_NOSOCK))
+		uv_read_stop((uv_stream_t *)&c->tcp);
 	c->flags &= ~CONN_READING;
 }
 
@@ -504,6 +523,10 @@ conn_read_resume(struct conn *c)
 	if (c->flags & (CONN_READING | CONN_DYING | CONN_CLOSING |
 	    CONN_CLOSED))
 		return;
+	if (c->flags & CONN_NOSOCK) {
+		c->flags |= CONN_READING;
+		return;
+	}
 	if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
 	    conn_read_cb) != 0) {
 		conn_kill(c, "Read error", CONN_HARD);

@@ -41,6 +41,7 @@ struct ipstat;
 #define CONN_WEB	0x0200	/* WebSocket transport */
 #define CONN_LINGER	0x0800	/* closing: read and drop until EOF */
 #define CONN_GOTDATA	0x0400	/* has read its first bytes */
+#define CONN_NOSOCK	0x1000	/* no socket: conn_new_nosock() */
 
 /* What the client layer answers for each line it is given. */
 #define CONN_LINE_OK		0
@@ -102,6 +103,7 @@ TAILQ_HEAD(conn_list, conn);
 extern const struct conn_ops conn_plain_ops;
 
 struct conn	*conn_new(const struct conn_ops *);
+struct conn	*conn_new_nosock(const struct conn_ops *, const char *);
 int		 conn_start(struct conn *);
 void		 conn_input(struct conn *, char *, size_t);
 void		 conn_input_lines(struct conn *, char *, size_t);

@@ -47,6 +47,7 @@ int	cmd_nickserv(struct client *, struct msg *);
 void	irc_acct_init(void);
 void	irc_auth_free(struct session *);
 void	irc_acct_tick(uint64_t);
+void	irc_acct_forget_addrs(void);
 void	irc_acct_check_nick(struct client *);
 void	irc_enforce_stop(struct client *);
 void	irc_acct_take_nick(struct client *);

@@ -404,6 +404,27 @@ irc_acct_tick(uint64_t now)
 }
 
 /*
+ * Forget the per-address counters of failed logins and new accounts,
+ * as if the server had just started (for the fuzzers, fuzz/world.c,
+ * which start every input afresh).  Nobody may be registering now.
+ */
+void
+irc_acct_forget_addrs(void)
+{
+	struct dict	*t[2] = { &acct_fails, &acct_regs };
+	void		*a;
+	size_t		 it;
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		it = 0;
+		while ((a = dict_next(t[i], &it)) != NULL)
+			free(a);
+		dict_free(t[i]);
+	}
+}
+
+/*
  * c is logged into a.  When c is registered, everyone who can see it
  * learns so (account-notify).  If someone else holds a's nick without
  * being logged into a, and c asked for it, c gets it back later through

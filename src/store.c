@@ -158,6 +158,7 @@ static struct {
 	pthread_cond_t		 cv;
 	struct store_job	*qhead, **qtail;
 	size_t			 qlen;
+	size_t			 unfinished;	/* submitted, done() not run */
 	struct store_job	*dhead, **dtail;
 	int			 stop;
 	uv_async_t		 async;
@@ -521,6 +522,7 @@ store_async_cb(uv_async_t *h)
 	for (; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
+		st.unfinished--;
 		j->done(j);
 	}
 	if (st.fatal) {
@@ -714,6 +716,7 @@ store_submit(struct store_job *j)
 	st.qlen++;
 	pthread_cond_signal(&st.cv);
 	pthread_mutex_unlock(&st.mu);
+	st.unfinished++;
 	return 0;
 }
 
@@ -738,6 +741,17 @@ store_queued(void)
 	n = st.qlen;
 	pthread_mutex_unlock(&st.mu);
 	return n;
+}
+
+/*
+ * Jobs submitted whose done() has not run yet (queued, being written,
+ * or written and waiting for the loop).  Loop thread only; the fuzzers
+ * (fuzz/world.c) run the loop until it is 0.
+ */
+size_t
+store_unfinished(void)
+{
+	return st.unfinished;
 }
 
 struct store_read_req {

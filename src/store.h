@@ -51,6 +51,7 @@ void	 store_close(void);
 int	 store_submit(struct store_job *);
 int	 store_busy(void);
 size_t	 store_queued(void);
+size_t	 store_unfinished(void);
 int	 store_read(store_read_fn, store_read_done_fn, void *);
 int	 store_read_sync(store_read_fn, void *);
 int	 store_backup(const char *, const char *, char **);
