@@ -199,15 +199,18 @@ ws_flush(struct conn *c)
 	struct wslay_event_msg	 m;
 	struct line		*l;
 
+	/*
+	 * Once a close frame is queued (the client's close answered, or
+	 * ours), wslay takes no more messages: the lines still queued are
+	 * dropped, all of them, so that a closing conn finishes now rather
+	 * than wait for the grace period with them.
+	 */
 	while ((l = conn_queue_pop(c)) != NULL) {
 		m.opcode = w->binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME;
 		m.msg = (const uint8_t *)l->data;
 		m.msg_length = l->len >= 2 ? l->len - 2 : l->len;
-		if (wslay_event_queue_msg(w->ctx, &m) != 0) {
-			line_unref(l);
+		if (wslay_event_queue_msg(w->ctx, &m) != 0)
 			conn_kill(c, "WebSocket error", CONN_HARD);
-			return;
-		}
 		line_unref(l);
 	}
 	if (wslay_event_want_write(w->ctx))

@@ -424,3 +424,21 @@ def test_ws_silence_after_upgrade_times_out(make_server):
     s = web_server(make_server, ["--reg-timeout", "1"])
     w = WSClient(s.http_port)
     assert w.wait_close(timeout=5) in (1000, None)
+
+
+def test_ws_close_with_lines_behind_it_closes_at_once(web):
+    """Found by fuzz_ws: when the client's close frame came with lines
+    before it, the server's answers to them could no longer be sent
+    (the close was already queued), and the conn stayed open with them
+    until the 5-second grace ran out."""
+    w = WSClient(web.http_port)
+    ws_register(w, "closer")
+    start = time.monotonic()
+    w.send_raw(ws_frame(0x1, b"PING :one") + ws_frame(0x1, b"PING :two") +
+               ws_frame(0x8, b"\x03\xe8"))
+    while True:
+        f = w.read_frame(timeout=4)
+        assert f is not None, "still open after 4 s"
+        if f[0] is None:
+            break
+    assert time.monotonic() - start < 2.5
