@@ -165,8 +165,13 @@ static void
 http_common_headers(struct conn *c, struct buf *b, int file)
 {
 	struct http_state	*h = c->up;
-	const char		*host = h != NULL && h->host != NULL &&
-				    http_host_ok(h->host) ? h->host : "";
+	const char		*host;
+
+	/* Only a Host the whole head was read with: the answer to a
+	 * request refused half-way must not depend on where its bytes
+	 * were cut (the last header may or may not be known by then). */
+	host = h != NULL && h->hdone && h->host != NULL &&
+	    http_host_ok(h->host) ? h->host : "";
 
 	buf_addstr(b, "Server: lanchat\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"

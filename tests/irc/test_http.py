@@ -442,3 +442,25 @@ def test_ws_close_with_lines_behind_it_closes_at_once(web):
         if f[0] is None:
             break
     assert time.monotonic() - start < 2.5
+
+
+def test_bad_request_answer_does_not_depend_on_the_cut(web):
+    """Found by fuzz_http: the answer to a request refused in its
+    headers named its Host (in the policy header) only when the bytes
+    before the bad one had come in a read of their own."""
+    data = (b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+            b"Content-Len/gth: 5\r\n\r\n" % web.http_port)
+    whole = HTTPConn(web.http_port)
+    whole.send(data)
+    r1 = whole.response()
+    split = HTTPConn(web.http_port)
+    split.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i in range(len(data)):
+        try:
+            split.send(data[i:i + 1])
+        except OSError:
+            break   # answered and closed at the bad byte
+        time.sleep(0.002)
+    r2 = split.response()
+    assert r1.status == r2.status == 400
+    assert r1.raw_head == r2.raw_head and r1.body == r2.body
