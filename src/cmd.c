@@ -15,6 +15,7 @@
 #include "numeric.h"
 #include "reply.h"
 #include "session.h"
+#include "util.h"
 
 static struct cmd cmd_table[] = {
 	/* Registration and connection: allowed before registration. */
@@ -171,9 +172,16 @@ cmd_dispatch(struct session *s, struct msg *m)
 	reply_begin(s, m);
 	if (cmd == NULL) {
 		session_bucket_take(s, 1);
-		if (s->flags & SESSION_REGISTERED)
-			reply_num(c, ERR_UNKNOWNCOMMAND, m->verb);
-		else
+		if (s->flags & SESSION_REGISTERED) {
+			/* The verb may be as long as the line: shown cut,
+			 * as session.c shows a bad one, so that the 421
+			 * stays within 512 bytes.  It is ASCII letters and
+			 * digits (msg_parse), so any cut is clean. */
+			char	verb[32];
+
+			strlcpy_u(verb, m->verb, sizeof verb);
+			reply_num(c, ERR_UNKNOWNCOMMAND, verb);
+		} else
 			reply_num(c, ERR_NOTREGISTERED);
 		goto done;
 	}
