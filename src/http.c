@@ -653,6 +653,15 @@ http_on_headers_complete(http_parser *p)
 			http_error(c, 400, "only WebSocket upgrades of /", 1);
 			return -1;
 		}
+		/* http-parser reads the body of an upgrade that has one
+		 * before it says "upgrade", so whether the conn became a
+		 * WebSocket would depend on where a read ends (one read:
+		 * the body refused; cut after the head: the upgrade). */
+		if ((p->flags & F_CHUNKED) || ((p->flags & F_CONTENTLENGTH) &&
+		    p->content_length > 0)) {
+			http_error(c, 400, "an upgrade has no body", 1);
+			return -1;
+		}
 		return 0;	/* handled once http_parser_execute returns */
 	}
 	if (strcmp(path, "/upload") == 0 || strncmp(path, "/upload/", 8) ==

@@ -464,3 +464,28 @@ def test_bad_request_answer_does_not_depend_on_the_cut(web):
     r2 = split.response()
     assert r1.status == r2.status == 400
     assert r1.raw_head == r2.raw_head and r1.body == r2.body
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_ws_upgrade_with_a_body_is_400(web, cut):
+    """Found by fuzz_http: a WebSocket upgrade with a body was refused
+    (413) when the body came in the same read as the head, and became a
+    WebSocket when the read ended after the head."""
+    head = (b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\nContent-Length: 5\r\n\r\n" % web.http_port)
+    c = HTTPConn(web.http_port)
+    try:
+        if cut:
+            c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            c.send(head)
+            time.sleep(0.2)
+            try:
+                c.send(b"hello")
+            except OSError:
+                pass    # answered and closed at the end of the head
+        else:
+            c.send(head + b"hello")
+        assert c.response().status == 400
+    finally:
+        c.close()
