@@ -350,6 +350,7 @@ client_find(const char *nick)
 	return c;
 }
 
+/* A line to c, cut to 512 bytes if it is longer (line_new_cut). */
 void
 client_sendf(struct client *c, const char *fmt, ...)
 {
@@ -361,7 +362,7 @@ client_sendf(struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	l = line_new(b.data, b.len);
+	l = line_new_cut(b.data, b.len);
 	buf_free(&b);
 	client_send(c, l);
 	line_unref(l);

@@ -43,6 +43,33 @@ line_new(const char *data, size_t len)
 	return l;
 }
 
+/*
+ * The same for a line whose text may echo what a client sent (a nick, a
+ * target, a verb, a capability list), which can be nearly as long as a
+ * line itself: the part after the tags is cut to LINE_MAX_BODY - 2
+ * bytes, on a character boundary, so that the line never goes out over
+ * 512 bytes with its CRLF.  data has no CRLF.
+ */
+struct line *
+line_new_cut(const char *data, size_t len)
+{
+	size_t	tags = 0, n;
+
+	if (len > 0 && data[0] == '@') {
+		const char *sp = memchr(data, ' ', len);
+
+		if (sp != NULL)
+			tags = sp - data + 1;
+	}
+	n = len - tags;
+	if (n > LINE_MAX_BODY - 2) {
+		n = LINE_MAX_BODY - 2;
+		while (n > 0 && ((unsigned char)data[tags + n] & 0xC0) == 0x80)
+			n--;
+	}
+	return line_new(data, tags + n);
+}
+
 struct line *
 line_newf(const char *fmt, ...)
 {

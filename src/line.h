@@ -17,6 +17,7 @@ struct line {
 };
 
 struct line	*line_new(const char *, size_t);
+struct line	*line_new_cut(const char *, size_t);
 struct line	*line_newf(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 struct line	*line_with_tag(const struct line *, const char *);

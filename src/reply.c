@@ -245,7 +245,7 @@ reply_num(struct client *c, int num, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	l = line_new(b.data, b.len);
+	l = line_new_cut(b.data, b.len);
 	buf_free(&b);
 	client_send(c, l);
 	line_unref(l);
@@ -272,7 +272,7 @@ reply_std(struct client *c, const char *kind, const char *cmd,
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	l = line_new(b.data, b.len);
+	l = line_new_cut(b.data, b.len);
 	buf_free(&b);
 	client_send(c, l);
 	line_unref(l);
@@ -291,7 +291,7 @@ reply_notice(struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	l = line_new(b.data, b.len);
+	l = line_new_cut(b.data, b.len);
 	buf_free(&b);
 	client_send(c, l);
 	line_unref(l);

@@ -179,12 +179,57 @@ test_line_refs(void **state)
 	assert_int_equal(line_live(), live);
 }
 
+/* A line that may echo a client's words is cut to 510 bytes before
+ * its CRLF, on a character boundary, its tags aside (found by
+ * fuzz_session: 421 and 432 echoed a verb or nick of ~480 bytes). */
+static void
+test_line_new_cut(void **state)
+{
+	char		 big[2000];
+	struct line	*l;
+	size_t		 i;
+
+	(void)state;
+	l = line_new_cut("PING :x", 7);
+	test_line_is(l, "PING :x\r\n");
+	line_unref(l);
+
+	memset(big, 'a', sizeof big);
+	l = line_new_cut(big, 510);
+	assert_int_equal(l->len, 512);
+	line_unref(l);
+	l = line_new_cut(big, 511);
+	assert_int_equal(l->len, 512);
+	assert_memory_equal(l->data + 510, "\r\n", 2);
+	line_unref(l);
+
+	/* "é" (C3 A9) across byte 510: the whole character goes. */
+	for (i = 0; i + 1 < 600; i += 2) {
+		big[i + 1] = (char)0xC3;
+		big[i + 2] = (char)0xA9;
+	}
+	big[0] = 'x';
+	l = line_new_cut(big, 600);
+	assert_int_equal(l->len, 511);
+	assert_int_equal((unsigned char)l->data[508], 0xA9);
+	line_unref(l);
+
+	/* Tags do not count, and are kept whole. */
+	memset(big, 'b', sizeof big);
+	memcpy(big, "@label=abc ", 11);
+	l = line_new_cut(big, 11 + 600);
+	assert_int_equal(l->len, 11 + 512);
+	assert_memory_equal(l->data, "@label=abc b", 12);
+	line_unref(l);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_line_new),
 		cmocka_unit_test(test_line_newf),
+		cmocka_unit_test(test_line_new_cut),
 		cmocka_unit_test(test_line_with_tag),
 		cmocka_unit_test(test_line_refs),
 	};
