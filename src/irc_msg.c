@@ -22,6 +22,7 @@
 #include "deliver.h"
 #include "history.h"
 #include "irc.h"
+#include "lc_limits.h"
 #include "msg.h"
 #include "numeric.h"
 #include "reply.h"
@@ -150,6 +151,31 @@ irc_message_row(struct event *ev, const char *target, const char *tname,
 		r->tags = xstrdup(ctags);
 }
 
+/*
+ * The text as it can be relayed.  A recipient's line has the sender's
+ * prefix, which the sender's own line had not, and must still fit in
+ * 512 bytes with its CRLF (RFC 1459 2.3): the text is cut on a
+ * character boundary, as IRC servers do, into out (LINE_MAX_BODY
+ * bytes).  History keeps what was delivered.
+ */
+static const char *
+irc_text_fit(const struct client *c, const char *verb, const char *pfx,
+    const char *name, const char *text, char *out)
+{
+	size_t	head, n;
+
+	/* ":" prefix " " verb " " pfx name " :" */
+	head = strlen(client_prefix(c)) + strlen(verb) + strlen(pfx) +
+	    strlen(name) + 5;
+	n = head < LINE_MAX_BODY - 2 ? LINE_MAX_BODY - 2 - head : 0;
+	if (strlen(text) <= n)
+		return text;
+	n = utf8_truncate(text, n);
+	memcpy(out, text, n);
+	out[n] = '\0';
+	return out;
+}
+
 static void
 irc_to_channel(struct client *c, int kind, const char *target,
     const char *text, const char *ctags)
@@ -158,6 +184,7 @@ irc_to_channel(struct client *c, int kind, const char *target,
 	struct event	*ev;
 	unsigned int	 status = 0;
 	const char	*name = target, *why, *pfx = "";
+	char		 fit[LINE_MAX_BODY];
 
 	if (*name == '@') {
 		status = MEMBER_OP;
@@ -191,6 +218,9 @@ irc_to_channel(struct client *c, int kind, const char *target,
 	if (ctags != NULL && *ctags != '\0')
 		ev->ctags = xstrdup(ctags);
 	event_set_channel(ev, ch);
+	if (text != NULL)
+		text = irc_text_fit(c, kind_verb[kind], pfx, ch->name, text,
+		    fit);
 	if (kind == KIND_TAGMSG)
 		event_text_cat(ev, 0, ":", client_prefix(c), " TAGMSG ", pfx,
 		    ch->name, (char *)NULL);
@@ -214,6 +244,7 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 	struct event	*ev;
 	char		 me[CASEMAP_FOLDSZ + 1], peer[CASEMAP_FOLDSZ + 1];
 	const char	*tname;
+	char		 fit[LINE_MAX_BODY];
 
 	if (kind == KIND_PRIVMSG && (irc_acct_service_msg(c, target, text) ||
 	    chanreg_service_msg(c, target, text)))
@@ -248,6 +279,8 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 		tname = t->nick;
 	} else
 		tname = a->name;
+	if (text != NULL)
+		text = irc_text_fit(c, kind_verb[kind], "", tname, text, fit);
 	if (kind == KIND_TAGMSG)
 		event_text_cat(ev, 0, ":", client_prefix(c), " TAGMSG ", tname,
 		    (char *)NULL);
