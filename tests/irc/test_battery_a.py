@@ -856,3 +856,303 @@ def test_t12_http_on_the_tls_port(server):
     d.send("NAMES #smug")
     m = d.expect("366")
     assert not [x for x in d.lines if x.command == "353"]
+
+
+# -- T13-T15: floods, mass disconnect, slow consumers ----------------------------
+
+PINGER = r"""
+import socket, sys, time
+port, nick, every, patience = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+buf = b""
+def line_with(tok, timeout):
+    global buf
+    deadline = time.monotonic() + timeout
+    while True:
+        while b"\n" in buf:
+            l, _, buf = buf.partition(b"\n")
+            if tok in l:
+                return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        s.settimeout(left)
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            return False
+        if not d:
+            return False
+        buf += d
+s.sendall(b"NICK %s\r\nUSER p 0 * :p\r\n" % nick.encode())
+if not line_with(b" 001 ", 10):
+    print("noreg", flush=True); sys.exit(1)
+print("ready", flush=True)
+n = 0
+sys.stdin = open(sys.stdin.fileno(), "rb", buffering=0)
+import select
+while True:
+    r, _, _ = select.select([sys.stdin], [], [], every)
+    n += 1
+    tok = b"pp%d" % n
+    t0 = time.monotonic()
+    s.sendall(b"PING :" + tok + b"\r\n")
+    if line_with(b"PONG", patience) is False:
+        print("lost", flush=True)
+    else:
+        print("%.6f" % (time.monotonic() - t0), flush=True)
+    if r:
+        break
+"""
+
+
+class Pinger:
+    """A bystander in a process of its own (so that the test's threads
+    do not delay it) that PINGs every `every` seconds and records each
+    round trip; a PING not answered within `patience` s is lost.  (The
+    default pace stays under the bystander's own flood budget of 8
+    commands a second, which would otherwise delay its PINGs.)"""
+
+    def __init__(self, server, every=0.15, patience=3.0):
+        import sys
+        self.p = subprocess.Popen([sys.executable, "-c", PINGER, str(server.port),
+                                   uniq("pinger"), str(every), str(patience)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        assert self.p.stdout.readline().strip() == "ready"
+
+    def stop(self, what):
+        out, _ = self.p.communicate("x", timeout=30)
+        rows = out.split()
+        lost = rows.count("lost")
+        xs = sorted(float(x) for x in rows if x != "lost")
+        print("%s: %d pings, p50 %.1f ms, p99 %.1f ms, max %.1f ms, lost %d" % (
+            what, len(xs), 1000 * statistics.median(xs) if xs else 0,
+            1000 * p99(xs), 1000 * (xs[-1] if xs else 0), lost))
+        assert lost == 0, (what, lost)
+        assert xs, what
+        return xs
+
+
+class RSSWatch:
+    """Samples the server's RSS every 50 ms in a thread."""
+
+    def __init__(self, server):
+        self.pid = server.pid
+        self.base = rss_kb(self.pid)
+        self.peak = self.base
+        self.stop_ev = threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stop_ev.is_set():
+            try:
+                self.peak = max(self.peak, rss_kb(self.pid))
+            except OSError:
+                return
+            self.stop_ev.wait(0.05)
+
+    def stop(self, what, budget_mb):
+        self.stop_ev.set()
+        self.t.join(5)
+        now = rss_kb(self.pid)
+        print("%s: RSS %d MB at the start, peak %d MB, now %d MB" % (
+            what, self.base // 1024, self.peak // 1024, now // 1024))
+        assert self.peak - self.base < budget_mb * 1024, (what, self.base, self.peak)
+        return now
+
+
+def drain_socket(sock, stop, counter):
+    """Read and count bytes until stop is set or the peer closes."""
+    sock.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            d = sock.recv(1 << 20)
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        if not d:
+            return
+        counter[0] += len(d)
+
+
+def test_t13_one_client_10000_privmsg(make_server):
+    """T13: one client sends 10,000 PRIVMSG as fast as it can.  Flood
+    control lets a burst through, then delays; the receive queue
+    overflows and the flooder gets ERROR :Excess Flood.  Meanwhile a
+    bystander's PINGs keep being answered (p99 printed), the server's
+    RSS stays bounded, and what was relayed is in order."""
+    s = make_server(env=lean_env())
+    flooder = s.client("flooder")
+    reader = s.client("reader")
+    join(flooder, "#f13")
+    join(reader, "#f13")
+    reader.drain(0.05)
+    rss = RSSWatch(s)
+    ping = Pinger(s)
+    data = b"".join(b"PRIVMSG #f13 :flood %d\r\n" % i for i in range(10000))
+    t = threading.Thread(target=sendall_quietly, args=(flooder.sock, data))
+    t.start()
+    seen = flooder.wait_closed(timeout=20)
+    t.join(10)
+    assert [m for m in seen if m.command == "ERROR" and "Excess Flood" in m.params[-1]], seen[-3:]
+    got = [int(m.params[1].split()[1]) for m in reader.drain(0.5) if m.command == "PRIVMSG"]
+    assert got == list(range(len(got))) and 30 <= len(got) < 10000, len(got)
+    ping.stop("T13 10,000 PRIVMSG")
+    rss.stop("T13 10,000 PRIVMSG", 100)
+    assert_serving(s)
+
+
+def test_t13_one_client_10000_privmsg_without_flood_control(make_server):
+    """T13: the same with flood control off: all 10,000 arrive, in
+    order, and the bystander still gets answers."""
+    s = make_server(["--flood-burst", "0"], env=lean_env())
+    flooder = s.client("flooder")
+    reader = s.client("reader")
+    join(flooder, "#f13b")
+    join(reader, "#f13b")
+    reader.drain(0.05)
+    rss = RSSWatch(s)
+    ping = Pinger(s)
+    data = b"".join(b"PRIVMSG #f13b :flood %d\r\n" % i for i in range(10000))
+    t = threading.Thread(target=sendall_quietly, args=(flooder.sock, data))
+    t.start()
+    for i in range(10000):
+        m = reader.expect("PRIVMSG", timeout=10)
+        assert m.params[1] == "flood %d" % i
+    t.join(10)
+    ping.stop("T13 10,000 PRIVMSG, no flood control")
+    rss.stop("T13 10,000 PRIVMSG, no flood control", 100)
+    rtt(flooder)
+
+
+def test_t13_100_clients_100_messages(make_server):
+    """T13: 100 clients send 100 messages each to one channel at once
+    (from 10 addresses).  Flood control delays each, none is cut off,
+    every message arrives once and in each sender's order; PINGs of a
+    bystander are answered throughout."""
+    s = make_server(["--unreg-per-ip", "0"], env=lean_env())
+    reader = s.client("reader13")
+    join(reader, "#many")
+    reader.send("MODE #many -n")          # senders need not be members
+    reader.expect("MODE")
+    senders = []
+    for i in range(100):
+        c = connect_from(s, "127.0.0.%d" % (2 + i % 10))
+        c.register("s13x%d" % i)
+        senders.append(c)
+    rss = RSSWatch(s)
+    ping = Pinger(s)
+    barrier = threading.Barrier(len(senders))
+
+    def blast(c, i):
+        barrier.wait()
+        sendall_quietly(c.sock, b"".join(b"PRIVMSG #many :%d %d\r\n" % (i, k)
+                                         for k in range(100)))
+    ts = [threading.Thread(target=blast, args=(c, i)) for i, c in enumerate(senders)]
+    t0 = time.monotonic()
+    for t in ts:
+        t.start()
+    last = [-1] * 100
+    for _ in range(10000):
+        m = reader.expect("PRIVMSG", timeout=30)
+        i, k = map(int, m.params[1].split())
+        assert k == last[i] + 1, (i, k, last[i])
+        last[i] = k
+    elapsed = time.monotonic() - t0
+    print("T13 100x100: 10,000 messages in %.1f s" % elapsed)
+    for t in ts:
+        t.join(5)
+    ping.stop("T13 100 clients x 100 messages")
+    rss.stop("T13 100 clients x 100 messages", 150)
+    for c in senders:
+        assert not [m for m in c.drain(0.01) if m.command == "ERROR"]
+
+
+def test_t13_join_part_1000_channels(make_server):
+    """T13: one client joins 1000 channels (ten a line) and parts them,
+    twice; others' PINGs are answered; afterwards no channel is left and
+    RSS is bounded."""
+    s = make_server(["--flood-burst", "0", "--chanlimit", "1000"], env=lean_env())
+    c = s.client("joiner")
+    rss = RSSWatch(s)
+    ping = Pinger(s)
+    for rnd in range(2):
+        for base in range(0, 1000, 10):
+            c.send("JOIN " + ",".join("#j%d" % i for i in range(base, base + 10)))
+        for _ in range(1000):
+            c.expect("366", timeout=10)
+        for base in range(0, 1000, 10):
+            c.send("PART " + ",".join("#j%d" % i for i in range(base, base + 10)))
+        for _ in range(1000):
+            c.expect("PART", timeout=10)
+    c.send("LIST")
+    c.expect("321")
+    assert c.expect(pred=lambda m: m.command in ("322", "323")).command == "323"
+    ping.stop("T13 JOIN/PART 1000 channels")
+    rss.stop("T13 JOIN/PART 1000 channels", 100)
+
+
+def test_t13_1000_nick_changes(make_server):
+    """T13: 1000 NICK changes in a row, seen by a channel member in
+    order; WHOWAS stays bounded; PINGs of a bystander are answered."""
+    s = make_server(["--flood-burst", "0"], env=lean_env())
+    c = s.client("nick0")
+    w = s.client("nickwatch")
+    join(c, "#nk")
+    join(w, "#nk")
+    w.drain(0.05)
+    rss = RSSWatch(s)
+    ping = Pinger(s)
+    c.send_raw(b"".join(b"NICK nick%d\r\n" % i for i in range(1, 1001)))
+    for i in range(1, 1001):
+        m = w.expect("NICK", timeout=10)
+        assert m.nick == "nick%d" % (i - 1) and m.params[0] == "nick%d" % i
+    w.send("WHOWAS nick0")
+    w.expect("314")
+    ping.stop("T13 1000 NICK changes")
+    rss.stop("T13 1000 NICK changes", 100)
+
+
+def test_t13_list_1000_times(make_server):
+    """T13: LIST x1000 with 200 channels.  With flood control (LIST costs
+    2) the lister gets a burst of answers, then a few a second, and is
+    not cut off.  Without flood control, a lister that does not read is
+    cut off at its SendQ.  Either way the bystander's PINGs are answered
+    and RSS stays bounded."""
+    for flood in (True, False):
+        s = make_server(([] if flood else ["--flood-burst", "0"]) +
+                        ["--chanlimit", "200"], env=lean_env())
+        owner = s.client("owner")
+        for base in range(0, 200, 10):
+            owner.send("JOIN " + ",".join("#l%d" % i for i in range(base, base + 10)))
+            for _ in range(10):
+                owner.expect("366", timeout=10)
+        rss = RSSWatch(s)
+        ping = Pinger(s)
+        lister = s.client("lister", rcvbuf=None if flood else 4096)
+        lister.send_raw(b"LIST\r\n" * 1000)
+        if flood:
+            t0 = time.monotonic()
+            done = 0
+            while time.monotonic() - t0 < 3:
+                m = lister.recv(timeout=0.5)
+                if m is not None and m.command == "323":
+                    done += 1
+                assert m is None or m.command != "ERROR", m
+            # a burst of 20, then 4 a second
+            assert 20 <= done <= 40, done
+        else:
+            w = s.client("who13")
+            deadline = time.monotonic() + 10
+            while True:
+                w.send("ISON lister")
+                if w.expect("303").params[-1] == "":
+                    break
+                assert time.monotonic() < deadline, "the lister is still on"
+                time.sleep(0.2)
+        ping.stop("T13 LIST x1000, flood control %s" % ("on" if flood else "off"))
+        rss.stop("T13 LIST x1000", 100)
