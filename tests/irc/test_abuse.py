@@ -330,11 +330,14 @@ def test_slow_consumer_cut_off_and_sender_not_slowed(make_server, tls):
     join(watcher, "#watch")
     watcher.drain(0.05)
     sender.drain(0.05)
-    # slow never reads from here on.
+    # slow never reads from here on.  The server hands the kernel what
+    # it takes before it judges a queue (up to tcp_wmem's 4 MB on
+    # loopback), so send more than that.
     payload = "p" * 400
     lines = b"".join(("PRIVMSG #big :%d %s\r\n" % (i, payload)).encode()
-                     for i in range(2000))      # ~830 KB
+                     for i in range(16000))     # ~6.6 MB
     t0 = time.monotonic()
+    sender.sock.settimeout(30)
     sender.send_raw(lines)
     sender.send("PING :after")
     sender.expect("PONG", timeout=5)
