@@ -1156,3 +1156,122 @@ def test_t13_list_1000_times(make_server):
                 time.sleep(0.2)
         ping.stop("T13 LIST x1000, flood control %s" % ("on" if flood else "off"))
         rss.stop("T13 LIST x1000", 100)
+
+
+def register_many(server, n, chan, nick="m", srcs=8, batch=50):
+    """n registered clients in chan, from 127.0.0.2.. (srcs addresses)."""
+    out = []
+    for start in range(0, n, batch):
+        group = []
+        for i in range(start, min(n, start + batch)):
+            c = connect_from(server, "127.0.0.%d" % (2 + i % srcs))
+            c.nick = "%s%d" % (nick, i)
+            c.send_raw(("NICK %s\r\nUSER m 0 * :M\r\nJOIN %s\r\n"
+                        % (c.nick, chan)).encode())
+            group.append(c)
+        for c in group:
+            c.expect("366", timeout=20)
+        out.extend(group)
+    return out
+
+
+def wait_fds(server, want, timeout=10):
+    deadline = time.monotonic() + timeout
+    while server.fd_count() > want and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return server.fd_count()
+
+
+def test_t14_mass_disconnect_during_fanout(make_server):
+    """T14: 500 members in #big; while messages fan out to them, all 500
+    sockets are reset at once (SO_LINGER 0).  The server keeps serving,
+    frees every one of them (its descriptor count is back where it
+    started) and, under the ASan build, reports nothing."""
+    s = make_server(["--flood-burst", "0"], env=lean_env())
+    time.sleep(0.2)
+    baseline = s.fd_count()
+    many = register_many(s, 500, "#big")
+    speaker = s.client("speaker")
+    join(speaker, "#big")
+    assert s.fd_count() >= baseline + 500
+    # a burst to fan out (about 25 MB of queued lines), and while it
+    # goes, every member resets its connection
+    speaker.sock.settimeout(30)
+    speaker.send_raw(b"".join(b"PRIVMSG #big :%d %s\r\n" % (i, b"x" * 100)
+                              for i in range(400)))
+    for c in many:
+        c.reset()
+    rtt(speaker)
+    assert s.alive()
+    assert_serving(s)
+    speaker.send("NAMES #big")
+    names = speaker.expect("353").params[-1].split()
+    speaker.expect("366")
+    assert len(names) == 1, len(names)
+    speaker.close()
+    s.clients = []
+    got = wait_fds(s, baseline)
+    assert got <= baseline, (got, baseline)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "tls", "ws"])
+def test_t15_slow_consumer_10mb(make_server, transport):
+    """T15: a member of #big stops reading (4 KB receive buffer) while
+    another sends 10 MB to the channel.  Past --max-sendq it gets ERROR
+    :SendQ exceeded and is closed; the sender is not slowed (its PINGs
+    are answered at once); a reading member gets everything; and the
+    server's RSS comes back near where it started (the shared lines are
+    freed)."""
+    s = web_server(make_server, ["--max-sendq", "262144", "--flood-burst", "0"],
+                   https=(transport == "tls"), env=lean_env())
+    sender = s.client("sender15")
+    reader = s.client("reader15")
+    watcher = s.client("watch15")
+    join(sender, "#big")
+    join(reader, "#big", "#w")
+    join(watcher, "#w")
+    if transport == "ws":
+        slow = WSClient(s.http_port)
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        ws_register(slow, "sloth15")
+        slow.send("JOIN #big,#w")
+        slow.expect(lambda l: " 366 " in l and "#w" in l)
+    else:
+        slow = s.client("sloth15", rcvbuf=4096, tls=(transport == "tls"))
+        join(slow, "#big", "#w")
+    watcher.drain(0.1)
+    reader.drain(0.1)
+    stop, count = threading.Event(), [0]
+    rt = threading.Thread(target=drain_socket, args=(reader.sock, stop, count))
+    rt.start()
+    time.sleep(0.2)
+    rss0 = rss_kb(s.pid)
+    rss = RSSWatch(s)
+    payload = b"p" * 400
+    line = lambda i: b"PRIVMSG #big :%06d %s\r\n" % (i, payload)
+    n = 10 * 1024 * 1024 // len(line(0))
+    t0 = time.monotonic()
+    sender.sock.settimeout(60)
+    sender.send_raw(b"".join(line(i) for i in range(n)))
+    lag = rtt(sender, timeout=20)
+    elapsed = time.monotonic() - t0
+    print("T15 %s: 10 MB sent in %.2f s; sender's PING after it: %.1f ms"
+          % (transport, elapsed, 1000 * lag))
+    q = watcher.expect("QUIT", timeout=10)
+    assert q.nick == "sloth15" and "SendQ exceeded" in q.params[-1], q
+    # the reader gets it all
+    want = n * (len(line(0)) + len(":sender15!u@127.0.0.1 ") - 2 + 2)
+    deadline = time.monotonic() + 30
+    while count[0] < want * 0.99 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    rt.join(5)
+    assert count[0] >= want * 0.99, (count[0], want)
+    assert elapsed < 15, elapsed
+    rss.stop("T15 %s" % transport, 200)
+    time.sleep(0.5)
+    after = rss_kb(s.pid)
+    print("T15 %s: RSS before %d KB, after %d KB" % (transport, rss0, after))
+    assert after - rss0 < 40 * 1024, (rss0, after)
+    rtt(sender)
+
