@@ -1603,3 +1603,229 @@ def test_t16_lossy_lan_short():
 def test_t16_lossy_lan_long():
     """T16 (long, outside make test): the same for 30 minutes."""
     run_t16(1800)
+
+
+# -- T17: slowloris at every phase ----------------------------------------------
+
+def raw_conn(port, src):
+    so = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    so.bind((src, 0))
+    so.settimeout(5)
+    so.connect(("127.0.0.1", port))
+    return so
+
+
+def wait_all_closed(socks, timeout):
+    """Seconds until every socket in socks saw EOF or RST (None if some
+    are still open at timeout)."""
+    t0 = time.monotonic()
+    open_ = set(socks)
+    while open_ and time.monotonic() - t0 < timeout:
+        r, _, _ = select.select(list(open_), [], [], 0.2)
+        for so in r:
+            try:
+                so.setblocking(False)
+                d = so.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                d = b""
+            if not d:
+                open_.discard(so)
+    return None if open_ else time.monotonic() - t0
+
+
+def test_t17_slowloris_every_phase(make_server):
+    """T17: from ten addresses at once, 300 IRC connections that send
+    nothing, 100 that trickle one byte every half second, 100 TLS
+    ClientHellos then silence on the IRC TLS port, 100 HTTP requests
+    whose headers trickle, and 100 WebSocket upgrades then silence;
+    from an eleventh address, 100 silent connections against the
+    per-address cap of unregistered connections (64).  Meanwhile a new
+    client registers over TCP, TLS and WebSocket, and an HTTP GET is
+    answered, each in under a second; the registration and header
+    timeouts (3 s here) close every attacker, trickling or not, and the
+    server's descriptors come back to where they were."""
+    from httputil import HTTPConn
+    s = web_server(make_server, ["--reg-timeout", "3", "--http-header-timeout", "3"],
+                   env=lean_env())
+    time.sleep(0.2)
+    base_fds = s.fd_count()
+    srcs = ["127.0.0.%d" % i for i in range(2, 12)]
+    silent, trickle, tls_, http_, ws_ = [], [], [], [], []
+    from test_tls import minimal_client_hello
+    hello = minimal_client_hello()
+    for i in range(300):
+        silent.append(raw_conn(s.port, srcs[i % 10]))
+    for i in range(100):
+        so = raw_conn(s.port, srcs[i % 10])
+        trickle.append(so)
+        so = raw_conn(s.tls_port, srcs[i % 10])
+        so.sendall(hello)
+        tls_.append(so)
+        so = raw_conn(s.http_port, srcs[i % 10])
+        so.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        http_.append(so)
+        so = raw_conn(s.http_port, srcs[i % 10])
+        key = base64.b64encode(os.urandom(16))
+        so.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                   b"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                   b"Sec-WebSocket-Version: 13\r\n"
+                   b"Sec-WebSocket-Protocol: text.ircv3.net\r\n\r\n" % (s.http_port, key))
+        ws_.append(so)
+    capped = []
+    for i in range(100):
+        try:
+            capped.append(raw_conn(s.port, "127.0.0.12"))
+        except OSError:
+            pass
+    stop = threading.Event()
+
+    def trickler():
+        k = 0
+        while not stop.is_set():
+            for so in trickle:
+                try:
+                    so.send(b"NICK tricklerx\r\n"[k % 15:k % 15 + 1])
+                except OSError:
+                    pass
+            k += 1
+            stop.wait(0.5)
+    tt = threading.Thread(target=trickler, daemon=True)
+    tt.start()
+    t_attack = time.monotonic()
+    # the cap: 64 of 100 stay, the rest hear why and are closed
+    refused = 0
+    for so in capped:
+        so.settimeout(0.5)
+        try:
+            d = so.recv(4096)
+            if b"Too many unregistered connections" in d:
+                refused += 1
+        except (socket.timeout, OSError):
+            pass
+    assert refused == 100 - 64, refused
+    # legit clients meanwhile, each in under a second
+    for kind in ("tcp", "tls", "http", "ws"):
+        t0 = time.monotonic()
+        if kind == "http":
+            assert http(s.http_port, "GET", "/").status == 200
+        elif kind == "ws":
+            ws_register(WSClient(s.http_port), uniq("legitws"))
+        else:
+            s.client(uniq("legit"), tls=(kind == "tls"))
+        took = time.monotonic() - t0
+        print("T17: a legit %s client in %.0f ms" % (kind, 1000 * took))
+        assert took < 1.0, (kind, took)
+    groups = (("silent", silent), ("trickle", trickle), ("tls", tls_),
+              ("http", http_), ("ws", ws_), ("capped", capped))
+    for name, socks in groups:
+        left = 3 + 4 - (time.monotonic() - t_attack)
+        took = wait_all_closed(socks, max(1.0, left))
+        assert took is not None, "%s: still open after the timeout" % name
+    stop.set()
+    tt.join(2)
+    print("T17: all closed %.1f s after the attack began" % (time.monotonic() - t_attack))
+    for _, socks in groups:
+        for so in socks:
+            so.close()
+    for c in s.clients:
+        c.close()
+    s.clients = []
+    got = wait_fds(s, base_fds)
+    assert got <= base_fds, (got, base_fds)
+    assert_serving(s)
+
+
+# -- T18: descriptor limits -------------------------------------------------------
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_t18_descriptor_limit_emfile(make_server):
+    """T18: lanchatd limited to 256 descriptors (prlimit); connections
+    from ten addresses until accept() fails with EMFILE.  The listener
+    backs off (under half a core while connections keep coming), the
+    clients already registered are served, and once connections are
+    freed a new client registers again."""
+    s = make_server(["--unreg-per-ip", "0", "--conns-per-ip", "0",
+                     "--reg-timeout", "60"], env=lean_env())
+    a = s.client("early")
+    join(a, "#fd")
+    b = s.client("early2")
+    join(b, "#fd")
+    r = subprocess.run(["prlimit", "--pid", str(s.pid), "--nofile=256:256"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    socks = []
+    refused = 0
+    for i in range(400):
+        try:
+            so = raw_conn(s.port, "127.0.0.%d" % (2 + i % 10))
+        except OSError:
+            refused += 1
+            continue
+        socks.append(so)
+    time.sleep(0.5)
+    fds = s.fd_count()
+    print("T18: server fds %d (limit 256), %d connections open from here, %d refused"
+          % (fds, len(socks), refused))
+    assert fds >= 250, fds
+    # accepted and dropped at once past the limit (libuv's reserve
+    # descriptor): those see EOF
+    dropped = wait_all_closed(socks[-100:], 3)
+    assert dropped is not None, "connections past the limit are not dropped"
+    # the listener does not spin while more keep coming
+    cpu0, t0 = cpu_seconds(s.pid), time.monotonic()
+    extra = []
+    while time.monotonic() - t0 < 2:
+        try:
+            extra.append(raw_conn(s.port, "127.0.0.20"))
+        except OSError:
+            pass
+        time.sleep(0.01)
+    cpu = (cpu_seconds(s.pid) - cpu0) / (time.monotonic() - t0)
+    print("T18: CPU %.0f%% of a core at EMFILE with %d more attempts" % (100 * cpu, len(extra)))
+    assert cpu < 0.5, cpu
+    # the registered clients are still served
+    a.send("PRIVMSG #fd :still here")
+    assert b.expect("PRIVMSG").params[1] == "still here"
+    rtt(a)
+    # free descriptors: service comes back
+    for so in socks + extra:
+        so.close()
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            c = s.client(uniq("after"))
+            break
+        except (AssertionError, OSError):
+            assert time.monotonic() < deadline, "no recovery"
+            time.sleep(0.2)
+    join(c, "#fd")
+    assert "EMFILE" in s.log() or "Too many open files" in s.log()
+
+
+def test_t18_100_connections_from_one_address(make_server):
+    """T18: 100 connections from one address with --conns-per-ip 50:
+    50 are served (registered or not), the other 50 get ERROR :Too many
+    connections from your IP at once; another address is not affected."""
+    s = make_server(["--conns-per-ip", "50", "--unreg-per-ip", "0"])
+    kept, refused = [], 0
+    for i in range(100):
+        c = connect_from(s, "127.0.0.5")
+        c.send("PING :x%d" % i)
+        m = c.recv(timeout=2)
+        if m is not None and m.command == "PONG":
+            kept.append(c)
+        else:
+            assert m is not None and m.command == "ERROR", m
+            assert "Too many connections from your IP" in m.params[-1]
+            refused += 1
+    assert len(kept) == 50 and refused == 50
+    kept[0].register("onefifty")
+    other = connect_from(s, "127.0.0.6")
+    other.register("otheraddr")
