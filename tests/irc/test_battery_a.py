@@ -1829,3 +1829,357 @@ def test_t18_100_connections_from_one_address(make_server):
     kept[0].register("onefifty")
     other = connect_from(s, "127.0.0.6")
     other.register("otheraddr")
+
+
+# -- T19: memory limits -----------------------------------------------------------
+
+def test_t19_every_list_and_buffer_has_a_cap(make_server):
+    """T19: 100 channels x 1000 ban attempts (only --max-list 100 stick,
+    478 for the rest), a 10 MB MOTD file (read as at most 500 lines of
+    400 bytes), 10 MB topic attempts (417 per line, then Excess Flood
+    without a newline), 100,000 MONITOR targets (734 past --max-monitor)
+    and CHATHISTORY LATEST * 100000 (at most 1000 lines): each answered
+    with its error, and the server's RSS stays within a budget (printed;
+    the bound is 150 MB over the start)."""
+    motd = ("m" * 10 * 1024 * 1024 + "\n" + ("line\n" * 2000))
+    s = make_server(["--flood-burst", "0", "--chanlimit", "101"],
+                    env=lean_env(), files={"motd.txt": motd})
+    rss = RSSWatch(s)
+    ping = Pinger(s)
+    c = s.client("mem19", caps=["draft/chathistory", "batch", "server-time",
+                                "message-tags"])
+    # the MOTD: bounded lines
+    c.send("MOTD")
+    lines = []
+    while True:
+        m = c.expect(pred=lambda m: m.command in ("372", "376", "422"), timeout=10)
+        if m.command != "372":
+            break
+        lines.append(m)
+    assert len(lines) <= 500 and max(len(m.raw.encode()) for m in lines) < 512 + 100
+    # bans
+    for base in range(0, 100, 10):
+        c.send("JOIN " + ",".join("#m%d" % i for i in range(base, base + 10)))
+    for _ in range(100):
+        c.expect("366", timeout=10)
+    c.drain(0.2)
+    full = 0
+    for ch in range(100):
+        out = []
+        for k in range(0, 1000, 6):
+            masks = " ".join("b%d_%d!*@*" % (ch, k + j) for j in range(6))
+            out.append("MODE #m%d +bbbbbb %s" % (ch, masks))
+        c.send_raw(("\r\n".join(out) + "\r\n").encode())
+        rtt(c, timeout=20)
+    for m in c.drain(0.5):
+        if m.command == "478":
+            full += 1
+    c.send("MODE #m7 +b")
+    n = 0
+    while c.expect(pred=lambda m: m.command in ("367", "368")).command == "367":
+        n += 1
+    assert n == 100, n
+    assert full > 0
+    # topics: too long lines are 417; 10 MB with no newline ends it
+    c.send_raw(b"".join(b"TOPIC #m1 :" + b"t" * 600 + b"\r\n" for _ in range(100)))
+    c.expect("417")
+    rtt(c)
+    # MONITOR 100,000 targets
+    for base in range(0, 100000, 40):
+        c.send("MONITOR + " + ",".join("w%d" % i for i in range(base, base + 40)))
+        if base % 4000 == 0:
+            rtt(c, timeout=20)
+    rtt(c, timeout=20)
+    c.send("MONITOR L")
+    n = 0
+    while True:
+        m = c.expect(pred=lambda m: m.command in ("732", "733"))
+        if m.command == "733":
+            break
+        n += len(m.params[-1].split(","))
+    assert n == 100, n
+    # history: a channel with 1200 messages, asked for 100,000
+    join(c, "#h19")
+    c.send_raw(b"".join(b"PRIVMSG #h19 :n%d\r\n" % i for i in range(1200)))
+    rtt(c, timeout=30)
+    c.send("CHATHISTORY LATEST #h19 * 100000")
+    got = 0
+    while True:
+        m = c.expect(timeout=20)
+        if m.command == "BATCH" and m.params[0].startswith("-"):
+            break
+        if m.command == "PRIVMSG":
+            got += 1
+    assert 0 < got <= 1000, got
+    # 10 MB of topic without a newline
+    big = s.client("big19")
+    sendall_quietly(big.sock, b"TOPIC #m1 :" + b"x" * 10 * 1024 * 1024)
+    seen = big.wait_closed(timeout=10)
+    assert [m for m in seen if m.command == "ERROR" and "Excess Flood" in m.params[-1]]
+    ping.stop("T19 caps")
+    rss.stop("T19 caps", 150)
+
+
+# -- T20, T21: password guessing ----------------------------------------------------
+
+def sasl_ready(server, src, nick):
+    """A client from address src, registration held open by CAP, that
+    has asked for SASL PLAIN and got the '+' prompt."""
+    c = connect_from(server, src)
+    c.nick = nick
+    c.send("CAP LS 302")
+    c.send("CAP REQ :sasl")
+    c.send("NICK " + nick)
+    c.send("USER u 0 * :Real Name")
+    c.expect("CAP", pred=lambda m: m.params[1] == "ACK")
+    c.send("AUTHENTICATE PLAIN")
+    c.expect("AUTHENTICATE", p0="+")
+    return c
+
+
+def sasl_answer(c, timeout=None):
+    """903 or 904 (with its text) for the attempt c sent."""
+    m = c.expect(pred=lambda m: m.command in ("903", "904"), timeout=timeout)
+    return m.command, m.params[-1]
+
+
+def register_from(server, src, name):
+    """Account `name` (password PW) made with REGISTER from address src."""
+    c = connect_from(server, src)
+    c.register(name)
+    c.send("REGISTER %s * %s" % (name, PW))
+    c.expect("REGISTER", p0="SUCCESS")
+    c.send("QUIT")
+    c.wait_closed()
+    server.clients.remove(c)
+
+
+def pwhash_starts(server):
+    """From a --verbose 1 log: how many password checks started, and the
+    most that ran at once."""
+    runs = [int(m.group(1)) for m in
+            re.finditer(r"pwhash: check started, (\d+) running", server.log())]
+    return len(runs), max(runs or [0])
+
+
+def refusals(server):
+    return len(re.findall(r"login for '[^']*' refused: too many failures",
+                          server.log()))
+
+
+def test_t20_fifty_parallel_wrong_passwords(make_server):
+    """T20: 50 SASL PLAIN attempts with wrong passwords for 50 different
+    accounts (real ones and unknown ones) sent at once from one address,
+    under the real Argon2 cost (interactive: 64 MB a hash).  The
+    per-address limit (20 failures a minute, checks still running
+    counting as failures) refuses 30 of them before any hashing; at most
+    PWHASH_JOBS (2) hashes run at once; a bystander's PINGs keep coming
+    back (asserted: none lost, each < 1 s)."""
+    s = make_server()
+    names = ["t20acct%d" % i for i in range(25)]
+    for i, name in enumerate(names):
+        register_from(s, "127.0.0.%d" % (20 + i // 5), name)
+    names += ["t20ghost%d" % i for i in range(25)]
+    s.extra_args += ["--password-cost", "interactive", "--verbose", "1",
+                     "--unreg-per-ip", "0"]
+    s.restart()
+    ping = Pinger(s, patience=1.0)
+    cs = [sasl_ready(s, "127.0.0.2", "t20n%d" % i) for i in range(50)]
+    t0 = time.monotonic()
+    for c, name in zip(cs, names):
+        c.send("AUTHENTICATE " + sasl_plain(name, "wrong-password-%s" % name))
+    answers = [sasl_answer(c, timeout=120) for c in cs]
+    took = time.monotonic() - t0
+    xs = ping.stop("T20 50 wrong passwords")
+    assert max(xs) < 1.0, max(xs)
+    assert {a[0] for a in answers} == {"904"}, answers
+    # one generic text for real and unknown accounts, throttled or not
+    assert len({a[1] for a in answers}) == 1, answers
+    started, most = pwhash_starts(s)
+    print("T20: %d checks hashed, at most %d at once, %d refused, %.1f s"
+          % (started, most, refusals(s), took))
+    assert started <= 20, started
+    assert refusals(s) >= 30
+    assert 1 <= most <= 2, most
+    # other addresses are not affected: a right password works at once
+    ok = sasl_ready(s, "127.0.0.3", "t20ok")
+    ok.send("AUTHENTICATE " + sasl_plain(names[0], PW))
+    assert sasl_answer(ok, timeout=30)[0] == "903"
+
+
+def test_t20_wrong_passwords_from_many_addresses(make_server):
+    """T20: the same 50 accounts guessed from 10 addresses (5 each, under
+    every limit): all 50 are hashed, never more than 2 at once, and the
+    bystander's PINGs stay under 1 s."""
+    s = make_server()
+    names = ["t20b%d" % i for i in range(20)] + ["t20g%d" % i for i in range(30)]
+    for i, name in enumerate(names[:20]):
+        register_from(s, "127.0.0.%d" % (30 + i // 5), name)
+    s.extra_args += ["--password-cost", "interactive", "--verbose", "1"]
+    s.restart()
+    ping = Pinger(s, patience=1.0)
+    cs = [sasl_ready(s, "127.0.0.%d" % (2 + i % 10), "t20m%d" % i)
+          for i in range(50)]
+    for c, name in zip(cs, names):
+        c.send("AUTHENTICATE " + sasl_plain(name, "not-it-%s" % name))
+    answers = [sasl_answer(c, timeout=180) for c in cs]
+    xs = ping.stop("T20 50 wrong passwords from 10 addresses")
+    assert max(xs) < 1.0, max(xs)
+    assert {a[0] for a in answers} == {"904"}
+    started, most = pwhash_starts(s)
+    print("T20: %d checks, at most %d at once" % (started, most))
+    assert started == 50 and most <= 2, (started, most)
+
+
+def test_t21_brute_force_one_account_one_address(make_server):
+    """T21: 100 wrong passwords for one account from one address (sent
+    at once over 100 connections, and one after another): 10 are hashed
+    (the per-account limit), the rest fail at once with the same 904 as
+    a wrong password; the right password is refused too until the window
+    ends; another account from another address is not affected.  An
+    unknown account gets the very same answer."""
+    s = make_server(["--verbose", "1", "--unreg-per-ip", "0"])
+    s.register_account("victim21", PW)
+    s.register_account("other21", PW)
+    cs = [sasl_ready(s, "127.0.0.2", "bf%d" % i) for i in range(60)]
+    for c in cs:
+        c.send("AUTHENTICATE " + sasl_plain("victim21", "guess-" + c.nick))
+    answers = [sasl_answer(c, timeout=60) for c in cs]
+    for c in cs:
+        c.close()
+    for i in range(40):
+        c = sasl_ready(s, "127.0.0.3", "bs%d" % i)
+        c.send("AUTHENTICATE " + sasl_plain("victim21", "seq-guess-%d" % i))
+        answers.append(sasl_answer(c))
+        c.close()
+    assert len(answers) == 100 and {a for a in answers} == {answers[0]}, \
+        set(answers)
+    assert answers[0][0] == "904"
+    started, _ = pwhash_starts(s)
+    assert started <= 10, started
+    assert refusals(s) >= 90
+    # locked for now, even with the right password, from anywhere
+    c = sasl_ready(s, "127.0.0.4", "rightpw")
+    c.send("AUTHENTICATE " + sasl_plain("victim21", PW))
+    assert sasl_answer(c) == answers[0]
+    # an unknown account: the same words
+    c = sasl_ready(s, "127.0.0.4", "ghost21")
+    c.send("AUTHENTICATE " + sasl_plain("nosuch21", "whatever-it-is"))
+    assert sasl_answer(c) == answers[0]
+    # someone else is fine
+    c = sasl_ready(s, "127.0.0.5", "other21")
+    c.send("AUTHENTICATE " + sasl_plain("other21", PW))
+    assert sasl_answer(c)[0] == "903"
+
+
+def test_t21_brute_force_from_ten_addresses(make_server):
+    """T21: 100 wrong passwords for one account from 127.0.0.2-.11 (10
+    each): the per-account limit still holds them to 10 hashes; then one
+    address guessing 25 different accounts is cut off after 20 (the
+    per-address limit), even for an account whose password it knows,
+    while a neighbouring address logs in to that account."""
+    s = make_server(["--verbose", "1", "--unreg-per-ip", "0"])
+    s.register_account("victim21b", PW)
+    for i in range(25):
+        register_from(s, "127.0.0.%d" % (40 + i // 5), "spray%d" % i)
+    cs = []
+    for k in range(100):
+        src = "127.0.0.%d" % (2 + k % 10)
+        cs.append(sasl_ready(s, src, "ten%d" % k))
+    for c in cs:
+        c.send("AUTHENTICATE " + sasl_plain("victim21b", "x-" + c.nick))
+    answers = {sasl_answer(c, timeout=60) for c in cs}
+    assert len(answers) == 1 and answers.pop()[0] == "904"
+    for c in cs:
+        c.close()
+    started, _ = pwhash_starts(s)
+    assert started <= 10, started
+    # password spraying from one address
+    for i in range(25):
+        c = sasl_ready(s, "127.0.0.12", "sp%d" % i)
+        c.send("AUTHENTICATE " + sasl_plain("spray%d" % i, "Spring2026!"))
+        assert sasl_answer(c)[0] == "904"
+        c.close()
+    started2, _ = pwhash_starts(s)
+    assert started2 - started <= 20, started2 - started
+    c = sasl_ready(s, "127.0.0.12", "sprayok")
+    c.send("AUTHENTICATE " + sasl_plain("spray24", PW))
+    assert sasl_answer(c)[0] == "904"
+    c = sasl_ready(s, "127.0.0.13", "sprayok2")
+    c.send("AUTHENTICATE " + sasl_plain("spray24", PW))
+    assert sasl_answer(c)[0] == "903"
+
+
+def test_t21_hanging_up_does_not_escape_the_count(make_server):
+    """T21: a guesser that closes each connection right after sending
+    its password (before the answer) is counted all the same: after 10
+    such guesses the account is locked for the window."""
+    s = make_server(["--unreg-per-ip", "0"])
+    s.register_account("victim21c", PW)
+    for i in range(12):
+        c = sasl_ready(s, "127.0.0.2", "hang%d" % i)
+        c.send("AUTHENTICATE " + sasl_plain("victim21c", "nope-%d" % i))
+        c.close()
+    time.sleep(0.5)
+    c = sasl_ready(s, "127.0.0.3", "rightpw")
+    c.send("AUTHENTICATE " + sasl_plain("victim21c", PW))
+    assert sasl_answer(c)[0] == "904"
+
+
+@pytest.mark.skipif(os.environ.get("LANCHAT_LONG") != "1",
+                    reason="the login window is a fixed minute "
+                    "(FAIL_WINDOW_MS, no option): LANCHAT_LONG=1 waits it out")
+def test_t21_right_password_after_the_window(make_server):
+    """T21 (long): after the lock, once the minute has passed, the
+    right password works."""
+    s = make_server(["--unreg-per-ip", "0"])
+    s.register_account("victim21d", PW)
+    for i in range(10):
+        c = sasl_ready(s, "127.0.0.2", "w%d" % i)
+        c.send("AUTHENTICATE " + sasl_plain("victim21d", "bad-%d" % i))
+        assert sasl_answer(c)[0] == "904"
+        c.close()
+    c = sasl_ready(s, "127.0.0.3", "locked")
+    c.send("AUTHENTICATE " + sasl_plain("victim21d", PW))
+    assert sasl_answer(c)[0] == "904"
+    time.sleep(62)
+    c = sasl_ready(s, "127.0.0.2", "after")
+    c.send("AUTHENTICATE " + sasl_plain("victim21d", PW))
+    assert sasl_answer(c)[0] == "903"
+
+
+def test_t19_parallel_max_size_uploads(make_server):
+    """T19: 8 uploads of exactly --max-upload (24 MB) at once, and one a
+    byte over it (413 before its body is read): all 8 land, and the
+    server's RSS grows by less than 64 MB (uploads stream to disk, two
+    chunks each)."""
+    from httputil import HTTPConn, files_in
+    size = 24 * 1024 * 1024
+    s = web_server(make_server, ["--max-upload", str(size)], env=lean_env())
+    _, tok = account_with_token(s, "up19")
+    rss = RSSWatch(s)
+    body = os.urandom(size)
+    results = [None] * 8
+
+    def put(i):
+        c = HTTPConn(s.http_port, timeout=120)
+        try:
+            data = body[:-8] + b"%08d" % i
+            c.send(c.request_bytes("POST", "/upload", {
+                "Authorization": "Bearer " + tok,
+                "Content-Type": "application/octet-stream",
+                "Content-Disposition": 'attachment; filename="big%d.bin"' % i},
+                data))
+            results[i] = c.response(timeout=120).status
+        finally:
+            c.close()
+    ts = [threading.Thread(target=put, args=(i,)) for i in range(8)]
+    for t in ts:
+        t.start()
+    over = upload(s.http_port, tok, b"", headers={"Content-Length": str(size + 1)})
+    assert over.status == 413, over.status
+    for t in ts:
+        t.join(180)
+    rss.stop("T19 8 uploads of 24 MB", 64)
+    assert results == [201] * 8, results
+    assert len([f for f in files_in(s) if not f.startswith(".")]) >= 8
