@@ -2183,3 +2183,273 @@ def test_t19_parallel_max_size_uploads(make_server):
     rss.stop("T19 8 uploads of 24 MB", 64)
     assert results == [201] * 8, results
     assert len([f for f in files_in(s) if not f.startswith(".")]) >= 8
+
+
+# -- T22: pre-registration bypass with --login-required 1 -------------------------
+
+def run_burst(server, src, lines, timeout=8):
+    """Send lines in one burst from src; read until the server closes, or
+    the welcome is over, or timeout.  Returns the Messages seen."""
+    c = connect_from(server, src)
+    c.send_raw(("\r\n".join(lines) + "\r\n").encode())
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = c.recv(timeout=max(0.01, deadline - time.monotonic()))
+        if m is None:
+            if c.closed:
+                break
+            continue
+        seen.append(m)
+        if m.command in ("376", "422"):
+            break
+    c.close()
+    server.clients.remove(c)
+    return seen
+
+
+def welcome_needs_login(seen, what):
+    """No 001 unless a 900 came first; returns whether 001 came."""
+    cmds = [m.command for m in seen]
+    if "001" not in cmds:
+        return False
+    assert "900" in cmds[:cmds.index("001")], (what, cmds)
+    return True
+
+
+T22_BASE = {"PASS": "PASS :whatever", "NICK": "NICK {nick}",
+            "USER": "USER u 0 * :Real Name", "CAPLS": "CAP LS 302",
+            "CAPEND": "CAP END"}
+
+
+def test_t22_every_order_without_credentials(make_server):
+    """T22: --login-required 1.  All 120 orders of PASS, NICK, USER,
+    CAP LS and CAP END (CAP END before CAP LS included), each followed by
+    JOIN and a PRIVMSG to a logged-in bystander: never 001 (FAIL *
+    ACCOUNT_REQUIRED and the connection closed, or the registration
+    timeout), nothing reaches the bystander, no channel is made."""
+    import itertools
+    s = make_server(["--unreg-per-ip", "0", "--reg-timeout", "2"])
+    s.register_account("by22", PW, nick="by22")
+    s.extra_args += ["--login-required", "1"]
+    s.restart()
+    by = s.sasl_client("by22", "by22", PW)
+    results = {}
+    lock = threading.Lock()
+
+    def one(k, order):
+        nick = "p%d" % k
+        lines = [T22_BASE[t].format(nick=nick) for t in order]
+        lines += ["JOIN #t22", "PRIVMSG by22 :leak from %s" % nick]
+        seen = run_burst(s, "127.0.0.%d" % (2 + k % 50), lines)
+        with lock:
+            results[order] = seen
+    orders = list(itertools.permutations(T22_BASE))
+    for base in range(0, len(orders), 30):
+        ts = [threading.Thread(target=one, args=(k, o))
+              for k, o in enumerate(orders[base:base + 30], base)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+    assert len(results) == 120
+    refused = 0
+    for order, seen in results.items():
+        assert not welcome_needs_login(seen, order), (order, seen)
+        assert not [m for m in seen if m.command == "JOIN"], (order, seen)
+        if [m for m in seen if m.command == "FAIL" and
+                m.params[:2] == ["*", "ACCOUNT_REQUIRED"]]:
+            refused += 1
+    # those with CAP LS after CAP END wait in negotiation until the
+    # timeout; the others are told and closed
+    assert refused >= 60, refused
+    by.assert_silent(0.5)
+    by.send("LIST #t22")
+    assert not [m for m in by.drain(0.5) if m.command == "322"]
+
+
+def test_t22_sasl_and_register_orders(make_server):
+    """T22: orders of NICK, USER, CAP END and a SASL PLAIN exchange (CAP
+    REQ sasl, AUTHENTICATE PLAIN, the payload) in one burst: with the
+    right password 001 comes only after 900, in every order in which the
+    login can finish before registration; with a wrong one, never.  The
+    same with REGISTER of an existing account (wrong password), an
+    aborted exchange (AUTHENTICATE *), NickServ IDENTIFY before
+    registration, and a login on a connection that QUITs: the next
+    connection is not logged in."""
+    import itertools
+    s = make_server(["--unreg-per-ip", "0", "--reg-timeout", "2"])
+    s.register_account("good22", PW, nick="good22")
+    s.register_account("bad22", PW, nick="bad22")
+    s.extra_args += ["--login-required", "1"]
+    s.restart()
+
+    def lines_of(order, nick, sasl_lines):
+        out = []
+        for t in order:
+            if t == "SASL":
+                out += ["CAP REQ :sasl", "AUTHENTICATE PLAIN",
+                        "AUTHENTICATE " + sasl_lines]
+            elif t == "NICK":
+                out.append("NICK " + nick)
+            elif t == "USER":
+                out.append("USER u 0 * :Real Name")
+            elif t == "CAPEND":
+                out.append("CAP END")
+            else:
+                out.append(t)
+        return out
+    welcomed = 0
+    for k, order in enumerate(itertools.permutations(["NICK", "USER", "CAPEND", "SASL"])):
+        seen = run_burst(s, "127.0.0.%d" % (2 + k), lines_of(
+            order, "g%d" % k, sasl_plain("good22", PW)), timeout=6)
+        if welcome_needs_login(seen, order):
+            welcomed += 1
+        else:
+            assert "903" not in [m.command for m in seen] or \
+                order.index("SASL") > order.index("CAPEND"), (order, seen)
+        seen = run_burst(s, "127.0.0.%d" % (40 + k), lines_of(
+            order, "b%d" % k, sasl_plain("bad22", "wrong-one")), timeout=6)
+        assert not welcome_needs_login(seen, order), (order, seen)
+    # the burst with SASL before CAP END and NICK/USER anywhere works
+    assert welcomed >= 6, welcomed
+    odd = [
+        ["CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN", "AUTHENTICATE *",
+         "NICK o1", "USER u 0 * :R", "CAP END"],
+        ["CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN", "NICK o2",
+         "USER u 0 * :R", "CAP END"],
+        ["CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN",
+         "AUTHENTICATE " + sasl_plain("good22", PW)[:10], "CAP END",
+         "NICK o3", "USER u 0 * :R"],
+        ["CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE EXTERNAL",
+         "AUTHENTICATE +", "NICK o4", "USER u 0 * :R", "CAP END"],
+        ["CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE X-LANCHAT-TOKEN",
+         "AUTHENTICATE " + b64("good22\0" + "A" * 43), "NICK o5",
+         "USER u 0 * :R", "CAP END"],
+        ["NICK o6", "REGISTER good22 * wrong-password", "USER u 0 * :R"],
+        ["CAP LS 302", "NICK o7", "REGISTER bad22 * " + PW, "USER u 0 * :R",
+         "CAP END"],
+        ["NICK o8", "NICKSERV IDENTIFY good22 wrong-password",
+         "USER u 0 * :R"],
+        ["NICK o9", "PRIVMSG NickServ :IDENTIFY good22 wrong-password",
+         "USER u 0 * :R"],
+        ["NICK good22", "USER u 0 * :R"],
+        ["CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN",
+         "AUTHENTICATE " + sasl_plain("", PW), "NICK o10", "USER u 0 * :R",
+         "CAP END"],
+        ["CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN",
+         "AUTHENTICATE " + sasl_plain("good22", PW, "bad22"), "NICK o11",
+         "USER u 0 * :R", "CAP END"],
+    ]
+    for k, lines in enumerate(odd):
+        seen = run_burst(s, "127.0.0.%d" % (100 + k), lines, timeout=6)
+        assert not welcome_needs_login(seen, lines), (lines, seen)
+        assert "001" not in [m.command for m in seen], (lines, seen)
+    # logged in, then QUIT before registering; the next connection is
+    # not logged in
+    seen = run_burst(s, "127.0.0.120", ["CAP LS 302", "CAP REQ :sasl",
+                     "AUTHENTICATE PLAIN", "AUTHENTICATE " + sasl_plain("good22", PW),
+                     "QUIT"], timeout=6)
+    assert "001" not in [m.command for m in seen]
+    seen = run_burst(s, "127.0.0.120", ["NICK q1", "USER u 0 * :R"])
+    assert "001" not in [m.command for m in seen]
+    # a good login still works (positive control), NickServ IDENTIFY
+    # before registration included, if the server takes it then
+    seen = run_burst(s, "127.0.0.121", ["NICK o12",
+                     "NICKSERV IDENTIFY good22 " + PW, "USER u 0 * :R"])
+    welcome_needs_login(seen, "NS IDENTIFY")
+
+
+# -- T23: SASL EXTERNAL ----------------------------------------------------------
+
+def make_cert(tmpdir, name):
+    """A self-signed client certificate: (ssl context that presents it,
+    its SHA-256 fingerprint in lower-case hex)."""
+    key, crt = os.path.join(tmpdir, name + ".key"), os.path.join(tmpdir, name + ".crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=" + name, "-keyout", key, "-out", crt],
+                   check=True, capture_output=True)
+    with open(crt) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(crt, key)
+    return ctx, hashlib.sha256(der).hexdigest()
+
+
+def external_try(server, payload, nick, tls=True, ctx=None):
+    """One SASL EXTERNAL exchange on a new connection; returns (the
+    numeric that ended it, all lines seen, the client)."""
+    c = connect_from(server, "127.0.0.1", tls=tls, ctx=ctx)
+    c.nick = nick
+    c.send("CAP LS 302")
+    c.send("CAP REQ :sasl")
+    c.send("NICK " + nick)
+    c.send("USER u 0 * :R")
+    c.expect("CAP", pred=lambda m: m.params[1] == "ACK")
+    c.send("AUTHENTICATE EXTERNAL")
+    m = c.expect(pred=lambda m: m.command in ("AUTHENTICATE", "904", "908"))
+    if m.command == "AUTHENTICATE":
+        c.send("AUTHENTICATE " + payload)
+    end = c.expect(pred=lambda m: m.command in ("903", "904"))
+    return end.command, list(c.lines), c
+
+
+def test_t23_sasl_external(make_server, tmp_path):
+    """T23: the fingerprint comes only from the TLS session.  Over plain
+    TCP EXTERNAL is not offered (sasl= without it, 908 then 904), even
+    with A's fingerprint or name as the payload; over TLS without a
+    certificate, or with an unknown one, a claimed fingerprint or
+    account name is 904; A's certificate naming B (authzid) is 904 and
+    logs nobody in; A's certificate as itself is 903; after NS CERT DEL
+    it is 904; B cannot CERT ADD A's fingerprint."""
+    s = make_server()
+    ctx_a, fp_a = make_cert(str(tmp_path), "certa")
+    ctx_x, fp_x = make_cert(str(tmp_path), "certx")
+    s.register_account("exta", PW)
+    s.register_account("extb", PW)
+    a = s.sasl_client("exta", "exta", PW)
+    a.send("NS CERT ADD " + fp_a)
+    a.expect("NOTICE", pred=lambda m: "added" in m.params[-1].lower() or
+             fp_a in m.params[-1])
+    # plain TCP: not offered, whatever the payload
+    c = s.client()
+    c.send("CAP LS 302")
+    ls = " ".join(m.params[-1] for m in c.drain(0.3) if m.command == "CAP")
+    mechs = re.search(r"sasl=(\S+)", ls)
+    assert mechs and "EXTERNAL" not in mechs.group(1).split(","), ls
+    for payload in ("+", b64(fp_a), b64("exta"), b64(fp_a.upper()),
+                    b64("exta\0" + fp_a)):
+        end, seen, c = external_try(s, payload, "pl" + uniq(""), tls=False)
+        assert end == "904", (payload, seen)
+        assert "908" in [m.command for m in seen]
+    # TLS without a certificate, and with an unknown one
+    for ctx in (None, ctx_x):
+        for payload in ("+", b64(fp_a), b64("exta"), b64("extb")):
+            end, seen, c = external_try(s, payload, "nc" + uniq(""), ctx=ctx)
+            assert end == "904", (payload, seen)
+    # A's certificate claiming B: refused, nobody logged in
+    for payload in (b64("extb"), b64("EXTB"), b64("extb\0exta"), b64(fp_a),
+                    b64("exta\0"), b64("exta ")):
+        end, seen, c = external_try(s, payload, "ab" + uniq(""), ctx=ctx_a)
+        assert end == "904", (payload, seen)
+        assert "900" not in [m.command for m in seen]
+    # A's certificate as A (no authzid, or its own name): logged in as A
+    for payload in ("+", b64("exta"), b64("EXTA")):
+        end, seen, c = external_try(s, payload, "aa" + uniq(""), ctx=ctx_a)
+        assert end == "903", (payload, seen)
+        assert [m.params[2] for m in seen if m.command == "900"] == ["exta"]
+        c.send("CAP END")
+        c.expect("001")
+    # B tries to take A's certificate
+    b = s.sasl_client("extb", "extb", PW)
+    b.send("NS CERT ADD " + fp_a)
+    m = b.expect("NOTICE")
+    assert "belongs to an account" in m.params[-1], m
+    # removed: no more
+    a.send("NS CERT DEL " + fp_a)
+    a.expect("NOTICE")
+    time.sleep(0.3)
+    end, seen, c = external_try(s, "+", "gone" + uniq(""), ctx=ctx_a)
+    assert end == "904", seen
