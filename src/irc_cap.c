@@ -9,7 +9,6 @@
 
 #include "buf.h"
 #include "client.h"
-#include "conn.h"
 #include "irc.h"
 #include "msg.h"
 #include "numeric.h"
@@ -95,19 +94,6 @@ irc_cap_name(int id)
 }
 
 /*
- * The value of cap d shown to c's session: the SASL mechanisms are those
- * that AUTHENTICATE accepts on this connection (EXTERNAL needs TLS).
- */
-static const char *
-cap_value(struct client *c, const struct cap_def *d)
-{
-	if (d->id == CAP_SASL && (c->cur->conn == NULL ||
-	    !(c->cur->conn->flags & CONN_SECURE)))
-		return "PLAIN,X-LANCHAT-TOKEN";
-	return d->value;
-}
-
-/*
  * Send a list of capabilities as "CAP <nick> <sub> :..." lines, split so
  * that no line passes 510 bytes; 302 clients see "*" on all but the last.
  */
@@ -131,7 +117,7 @@ cap_send_list(struct client *c, const char *sub, int ls)
 		buf_reset(&item);
 		buf_addstr(&item, cap_defs[i].name);
 		if (values && cap_defs[i].value != NULL)
-			buf_printf(&item, "=%s", cap_value(c, &cap_defs[i]));
+			buf_printf(&item, "=%s", cap_defs[i].value);
 		if (line.len + item.len + 3 > 400 &&
 		    line.len > prefix + 1) {
 			if (c->cur->cap_version >= 302) {
