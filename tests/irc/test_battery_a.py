@@ -2451,3 +2451,111 @@ def test_t23_sasl_external(make_server, tmp_path):
     time.sleep(0.3)
     end, seen, c = external_try(s, "+", "gone" + uniq(""), ctx=ctx_a)
     assert end == "904", seen
+
+
+# -- T24: web tokens ---------------------------------------------------------------
+
+def ws_token_login(server, account, token, path=None):
+    """SASL X-LANCHAT-TOKEN over a WebSocket, as the web client does it:
+    returns (the WSClient, '903' or '904')."""
+    w = WSClient(server.http_port)
+    w.send("CAP LS 302")
+    w.send("CAP REQ :sasl")
+    w.expect(lambda l: " ACK " in l)
+    w.send("AUTHENTICATE X-LANCHAT-TOKEN")
+    w.expect(lambda l: l.endswith("AUTHENTICATE +"))
+    w.send("AUTHENTICATE " + b64(account + "\0" + token))
+    got = w.expect(lambda l: re.search(r" 90[34] ", l) is not None)
+    return w, ("903" if " 903 " in got else "904")
+
+
+def ws_open_path(port, path):
+    """A WebSocket handshake for path (the query string included):
+    returns (status, the socket)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                  "Sec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Protocol: text.ircv3.net\r\n\r\n"
+                  % (path, port, key)).encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = sock.recv(4096)
+        if not d:
+            break
+        head += d
+    return int(head.split()[1]), sock, head.partition(b"\r\n\r\n")[2]
+
+
+def test_t24_web_tokens(make_server):
+    """T24: the web client's login token.  Over the WebSocket, A's token
+    logs in A; A's token with B's name, and B's token with A's name,
+    are 904; a token in the WebSocket URL or the upload URL (query
+    string) logs nobody in (401 for the upload); NickServ LOGOUT over the
+    web session revokes the token it used (replay: 904 over WS, 401 for
+    an upload); a password change kills every token of the account
+    (likewise); B's token lives on.  With --trace all --verbose 1 no
+    token, in clear or base64, and no password, is in the log."""
+    s = web_server(make_server, ["--trace", "all", "--verbose", "1"])
+    a = register_account(s, "weba")
+    b = register_account(s, "webb")
+    ta, ta2, tb = new_token(a, "phone"), new_token(a, "laptop"), new_token(b)
+    w, r = ws_token_login(s, "weba", ta)
+    assert r == "903"
+    w.send("CAP END")
+    ws_register(w, "weba_web")
+    assert upload(s.http_port, ta, b"hello").status == 201
+    # cross-account
+    assert ws_token_login(s, "webb", ta)[1] == "904"
+    assert ws_token_login(s, "weba", tb)[1] == "904"
+    assert ws_token_login(s, "WEBB", ta)[1] == "904"
+    # tokens in URLs are not credentials
+    for q in ("/?token=%s&account=weba" % ta, "/?access_token=" + ta,
+              "/?authorization=Bearer%%20%s" % ta):
+        st, so, rest = ws_open_path(s.http_port, q)
+        if st == 101:
+            so.sendall(ws_frame(0x1, "NICK urltok%d" % st) +
+                       ws_frame(0x1, "USER u 0 * :u"))
+            so.settimeout(3)
+            got = rest
+            while b" 376 " not in got and b" 422 " not in got:
+                d = so.recv(65536)
+                if not d:
+                    break
+                got += d
+            assert b" 900 " not in got, got
+        else:
+            assert 400 <= st < 500, st
+        so.close()
+    r = http(s.http_port, "POST", "/upload?token=" + ta,
+             {"Content-Type": "application/octet-stream",
+              "Content-Disposition": 'attachment; filename="q.bin"'}, b"q")
+    assert r.status == 401, r.status
+    # logout on the web session revokes the token it logged in with
+    w.send("NICKSERV LOGOUT")
+    w.expect(lambda l: "revoked" in l)
+    assert ws_token_login(s, "weba", ta)[1] == "904"
+    assert upload(s.http_port, ta, b"again").status == 401
+    # ... not A's other token: that one dies with the password change
+    # (the LOGOUT logged out the user, the IRC session of `a` included:
+    # one user, two sessions)
+    w2, r = ws_token_login(s, "weba", ta2)
+    assert r == "903"
+    a2 = s.sasl_client("weba2", "weba", PW)
+    a2.send("NS SET PASSWORD a-brand-new-password")
+    a2.expect("NOTICE", pred=lambda m: "password" in m.params[-1].lower())
+    time.sleep(0.3)
+    assert ws_token_login(s, "weba", ta2)[1] == "904"
+    assert upload(s.http_port, ta2, b"again").status == 401
+    # B is not affected
+    assert ws_token_login(s, "webb", tb)[1] == "903"
+    assert upload(s.http_port, tb, b"bee").status == 201
+    s.stop()
+    log = s.log()
+    assert "AUTHENTICATE <hidden>" in log   # the trace was on
+    for secret in (ta, ta2, tb, b64("weba\0" + ta), b64("weba\0" + ta2),
+                   b64("webb\0" + tb), b64("webb\0" + ta), PW,
+                   "a-brand-new-password"):
+        assert secret not in log, secret
+    s.start()
