@@ -2559,3 +2559,91 @@ def test_t24_web_tokens(make_server):
                    "a-brand-new-password"):
         assert secret not in log, secret
     s.start()
+
+
+# -- T25: a suspended account -----------------------------------------------------
+
+def test_t25_suspended_account(make_server, tmp_path):
+    """T25: an admin SUSPENDs an account that has an IRC session, a web
+    (WebSocket, token) session, a connection logged in by SASL that has
+    not finished registering, and an upload half sent.  All three
+    sessions end (ERROR ... suspended); the upload is not stored (its
+    answer is not 201); then SASL PLAIN with the right password (TCP and
+    WebSocket), a token (SASL and upload Bearer), SASL EXTERNAL with its
+    certificate, and NickServ IDENTIFY are all refused.  UNSUSPEND lets
+    the password in again; the old tokens stay dead."""
+    from httputil import HTTPConn, files_in, no_temp_files
+    s = web_server(make_server, ["--max-upload", "8M"])
+    admin = make_admin(s, "root25")
+    ctx, fp = make_cert(str(tmp_path), "susp25")
+    x = register_account(s, "susp25")
+    x.send("NS CERT ADD " + fp)
+    x.expect("NOTICE", pred=lambda m: fp in m.params[-1] or
+             "added" in m.params[-1].lower())
+    tw, tup, tlater = new_token(x, "web"), new_token(x, "up"), new_token(x, "later")
+    w, r = ws_token_login(s, "susp25", tw)
+    assert r == "903"
+    w.send("CAP END")
+    ws_register(w, "susp25web")
+    p = sasl_ready(s, "127.0.0.2", "susp25pre")
+    p.send("AUTHENTICATE " + sasl_plain("susp25", PW))
+    assert sasl_answer(p)[0] == "903"
+    # an upload, half sent
+    up = HTTPConn(s.http_port, timeout=30)
+    body = os.urandom(4 * 1024 * 1024)
+    head = up.request_bytes("POST", "/upload", {
+        "Authorization": "Bearer " + tup,
+        "Content-Type": "application/octet-stream",
+        "Content-Disposition": 'attachment; filename="half.bin"'}, body)
+    head_only = head[:len(head) - len(body)]
+    up.send(head_only + body[:len(body) // 2])
+    time.sleep(0.3)
+    before = [f for f in files_in(s) if not f.startswith(".")]
+    admin.send("SUSPEND susp25 :battery T25")
+    admin.expect("NOTICE", pred=lambda m: "suspended" in m.params[-1])
+    for c in (x, p):
+        seen = c.wait_closed(timeout=10)
+        assert [m for m in seen if m.command == "ERROR" and
+                "suspended" in m.params[-1]], seen
+    err = w.expect(lambda l: l.startswith("ERROR"), timeout=10)
+    assert "suspended" in err
+    w.wait_close(timeout=10)
+    # the rest of the upload
+    try:
+        up.send(body[len(body) // 2:])
+        status = up.response(timeout=30).status
+    except (OSError, AssertionError):
+        status = None
+    up.close()
+    assert status != 201, status
+    time.sleep(0.3)
+    assert [f for f in files_in(s) if not f.startswith(".")] == before
+    assert no_temp_files(s)
+    # every way in is shut
+    c = sasl_ready(s, "127.0.0.3", "susp25a")
+    c.send("AUTHENTICATE " + sasl_plain("susp25", PW))
+    assert sasl_answer(c)[0] == "904"
+    for t in (tw, tup, tlater):
+        assert ws_token_login(s, "susp25", t)[1] == "904"
+        assert upload(s.http_port, t, b"x").status == 401
+    ww = WSClient(s.http_port)
+    ww.send("CAP LS 302")
+    ww.send("CAP REQ :sasl")
+    ww.expect(lambda l: " ACK " in l)
+    ww.send("AUTHENTICATE PLAIN")
+    ww.expect(lambda l: l.endswith("AUTHENTICATE +"))
+    ww.send("AUTHENTICATE " + sasl_plain("susp25", PW))
+    assert " 904 " in ww.expect(lambda l: re.search(r" 90[34] ", l) is not None)
+    end, seen, _ = external_try(s, "+", "susp25ext", ctx=ctx)
+    assert end == "904", seen
+    n = s.client("susp25ns")
+    n.send("NS IDENTIFY susp25 " + PW)
+    assert "suspended" in n.expect("NOTICE").params[-1]
+    # back in, with the password; the tokens stay dead
+    admin.send("UNSUSPEND susp25")
+    admin.expect("NOTICE", pred=lambda m: "no longer suspended" in m.params[-1])
+    c = sasl_ready(s, "127.0.0.4", "susp25b")
+    c.send("AUTHENTICATE " + sasl_plain("susp25", PW))
+    assert sasl_answer(c)[0] == "903"
+    assert ws_token_login(s, "susp25", tlater)[1] == "904"
+    assert upload(s.http_port, tlater, b"x").status == 401
