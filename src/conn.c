@@ -406,13 +406,14 @@ conn_send(struct conn *c, struct line *l)
 		cap = c->qcap == 0 ? 8 : c->qcap * 2;
 		nq = xreallocarray(NULL, cap, sizeof *nq);
 		for (i = 0; i < c->qlen; i++)
-			nq[i] = c->q[(c->qhead + i) % c->qcap];
+			nq[i] = c->q[(c->qhead + i) & (c->qcap - 1)];
 		free(c->q);
 		c->q = nq;
 		c->qhead = 0;
 		c->qcap = cap;
 	}
-	c->q[(c->qhead + c->qlen) % c->qcap] = line_ref(l);
+	/* qcap is a power of two: a mask, not a division, per line. */
+	c->q[(c->qhead + c->qlen) & (c->qcap - 1)] = line_ref(l);
 	c->qlen++;
 	c->qbytes += l->len;
 	conn_flushq_add(c);
@@ -437,7 +438,7 @@ conn_queue_pop(struct conn *c)
 	if (c->qlen == 0)
 		return NULL;
 	l = c->q[c->qhead];
-	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qhead = (c->qhead + 1) & (c->qcap - 1);
 	c->qlen--;
 	c->qbytes -= l->len;
 	if (c->qlen == 0) {
@@ -593,7 +594,7 @@ conn_plain_flush(struct conn *c)
 		n = c->qlen < CONN_IOV ? c->qlen : CONN_IOV;
 		total = 0;
 		for (i = 0; i < n; i++) {
-			struct line *l = c->q[(c->qhead + i) % c->qcap];
+			struct line *l = c->q[(c->qhead + i) & (c->qcap - 1)];
 
 			bufs[i] = uv_buf_init(l->data, l->len);
 			total += l->len;

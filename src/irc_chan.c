@@ -19,6 +19,7 @@
 #include "history.h"
 #include "irc.h"
 #include "lc_limits.h"
+#include "line.h"
 #include "msg.h"
 #include "numeric.h"
 #include "reply.h"
@@ -52,6 +53,16 @@ irc_chan_row(struct event *ev, struct channel *ch)
 
 static void	irc_join_after(struct event *);
 
+/* One 353 line, as built: no format to run it through again. */
+static void
+irc_names_line(struct client *c, const struct buf *b)
+{
+	struct line	*l = line_new(b->data, b->len);
+
+	client_send(c, l);
+	line_unref(l);
+}
+
 /* Send NAMES for ch to c (353 lines, then 366). */
 void
 irc_names(struct client *c, struct channel *ch)
@@ -81,7 +92,7 @@ irc_names(struct client *c, struct channel *ch)
 		buf_addstr(&item, uhnames ? client_prefix(m->client) :
 		    m->client->nick);
 		if (line.len + item.len + 1 > 500 && line.len > head) {
-			client_sendf(c, "%s", line.data);
+			irc_names_line(c, &line);
 			line.len = head;
 			line.data[head] = '\0';
 		}
@@ -90,7 +101,7 @@ irc_names(struct client *c, struct channel *ch)
 		buf_add(&line, item.data, item.len);
 	}
 	if (line.len > head)
-		client_sendf(c, "%s", line.data);
+		irc_names_line(c, &line);
 	reply_num(c, RPL_ENDOFNAMES, ch->name);
 	buf_free(&line);
 	buf_free(&item);
