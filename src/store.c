@@ -175,10 +175,21 @@ static struct {
 	uint64_t		 batches;
 	uint64_t		 nfailed;	/* batches failed in a row */
 	uint64_t		 fail_logged;	/* ms, the last warning */
+	/* The checkpointer: its own thread and connection. */
+	sqlite3			*ckdb;
+	pthread_t		 ckthread;
+	int			 ckrunning;
+	pthread_mutex_t		 ckmu;
+	pthread_cond_t		 ckcv;
+	int			 ckwant, ckstop;
+	int			 ckdone;	/* WAL frames copied back */
+	uint64_t		 cklogged;	/* ms, the last warning */
 } st = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.cv = PTHREAD_COND_INITIALIZER,
 	.rmu = PTHREAD_MUTEX_INITIALIZER,
+	.ckmu = PTHREAD_MUTEX_INITIALIZER,
+	.ckcv = PTHREAD_COND_INITIALIZER,
 };
 
 /* A sentence for an SQLite result code, for users and logs. */
@@ -475,6 +486,65 @@ store_run_batch(struct store_job *batch)
 }
 
 /*
+ * Checkpoints (copying the WAL back into the database, with an fsync of
+ * each) run on a thread of their own, PASSIVE, so that the writer never
+ * stalls on one between two batches: SQLite's automatic checkpoint ran
+ * them inside the commit of whichever message crossed the threshold.
+ * The writer's WAL hook wakes the checkpointer when this many frames
+ * are waiting to be copied back.
+ */
+#define STORE_CKPT_FRAMES	1000
+
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
+{
+	(void)arg;
+	(void)db;
+	(void)name;
+	pthread_mutex_lock(&st.ckmu);
+	if (nframes < st.ckdone)
+		st.ckdone = 0;		/* the WAL started over */
+	if (nframes - st.ckdone >= STORE_CKPT_FRAMES && !st.ckwant) {
+		st.ckwant = 1;
+		pthread_cond_signal(&st.ckcv);
+	}
+	pthread_mutex_unlock(&st.ckmu);
+	return SQLITE_OK;
+}
+
+static void *
+store_checkpointer(void *arg)
+{
+	int	rc, nlog = 0, ncopied = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&st.ckmu);
+	for (;;) {
+		while (!st.ckwant && !st.ckstop)
+			pthread_cond_wait(&st.ckcv, &st.ckmu);
+		if (st.ckstop)
+			break;
+		st.ckwant = 0;
+		pthread_mutex_unlock(&st.ckmu);
+		rc = sqlite3_wal_checkpoint_v2(st.ckdb, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY &&
+		    (st.cklogged == 0 || now_ms() - st.cklogged >=
+		    STORE_FAIL_LOG_MS)) {
+			log_warnx("store: checkpoint failed: %s (%s); the "
+			    "write-ahead log grows until it succeeds",
+			    sqlite3_errmsg(st.ckdb), store_strerror(rc));
+			st.cklogged = now_ms();
+		}
+		pthread_mutex_lock(&st.ckmu);
+		if (rc == SQLITE_OK && ncopied > 0)
+			st.ckdone = ncopied;
+	}
+	pthread_mutex_unlock(&st.ckmu);
+	return NULL;
+}
+
+/*
  * The writer waits this long with nothing queued before it starts on
  * background work (search indexing, retention), and under a steady load
  * gives that work a turn this often anyway.  Background work in the
@@ -625,6 +695,26 @@ store_open_conn(const char *path, int flags, sqlite3 **dbp, char **cause)
 	return 0;
 }
 
+/* Hand checkpoints to their own thread; 0, or -1 with *cause. */
+static int
+store_start_checkpointer(const char *path, char **cause)
+{
+	if (store_open_conn(path, SQLITE_OPEN_READWRITE, &st.ckdb, cause) !=
+	    0)
+		return -1;
+	store_pragmas(st.ckdb, 0, NULL);
+	if (pthread_create(&st.ckthread, NULL, store_checkpointer, NULL) !=
+	    0) {
+		xasprintf(cause, "cannot start the checkpoint thread: %s",
+		    strerror(errno));
+		return -1;
+	}
+	st.ckrunning = 1;
+	/* Replaces the automatic checkpoint of the writer's commits. */
+	sqlite3_wal_hook(st.wdb, store_wal_hook, NULL);
+	return 0;
+}
+
 /*
  * Open DATA/lanchat.db: check it, migrate it, start the writer thread
  * and open the readers.  A damaged database or one from a newer version
@@ -681,6 +771,8 @@ store_open(const char *datadir, int full, char **cause)
 		history_conn_init(st.readers[i]);
 		st.rfree[i] = 1;
 	}
+	if (store_start_checkpointer(path, cause) != 0)
+		return -1;
 	if (uv_async_init(uv_default_loop(), &st.async, store_async_cb) != 0) {
 		xasprintf(cause, "uv_async_init failed");
 		return -1;
@@ -731,6 +823,19 @@ store_close(void)
 		uv_close((uv_handle_t *)&st.async, NULL);
 		st.async_open = 0;
 	}
+	if (st.ckrunning) {
+		pthread_mutex_lock(&st.ckmu);
+		st.ckstop = 1;
+		pthread_cond_signal(&st.ckcv);
+		pthread_mutex_unlock(&st.ckmu);
+		pthread_join(st.ckthread, NULL);
+		st.ckrunning = 0;
+		st.ckstop = 0;
+		st.ckwant = 0;
+		st.ckdone = 0;
+	}
+	sqlite3_close(st.ckdb);
+	st.ckdb = NULL;
 	for (i = 0; i < STORE_READERS; i++) {
 		sqlite3_close(st.readers[i]);
 		st.readers[i] = NULL;
