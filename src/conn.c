@@ -33,6 +33,7 @@
 #include "xmalloc.h"
 
 #define CONN_IOV	64	/* lines per writev */
+#define CONN_QUEUE_MIN	8	/* send queue slots kept while idle */
 
 /* A write handed to libuv: the lines (or the owned bytes) it needs. */
 struct conn_write {
@@ -403,7 +404,7 @@ conn_send(struct conn *c, struct line *l)
 		return;
 	}
 	if (c->qlen == c->qcap) {
-		cap = c->qcap == 0 ? 8 : c->qcap * 2;
+		cap = c->qcap == 0 ? CONN_QUEUE_MIN : c->qcap * 2;
 		nq = xreallocarray(NULL, cap, sizeof *nq);
 		for (i = 0; i < c->qlen; i++)
 			nq[i] = c->q[(c->qhead + i) & (c->qcap - 1)];
@@ -442,10 +443,15 @@ conn_queue_pop(struct conn *c)
 	c->qlen--;
 	c->qbytes -= l->len;
 	if (c->qlen == 0) {
-		/* An idle client keeps no queue memory. */
-		free(c->q);
-		c->q = NULL;
-		c->qhead = c->qcap = 0;
+		/* An idle client keeps no more than the smallest queue
+		 * (64 bytes): freeing that too cost an allocation for
+		 * every line sent to every member of a busy channel. */
+		c->qhead = 0;
+		if (c->qcap > CONN_QUEUE_MIN) {
+			free(c->q);
+			c->q = NULL;
+			c->qcap = 0;
+		}
 	}
 	return l;
 }
@@ -869,6 +875,7 @@ conn_free(struct conn *c)
 	}
 	while ((l = conn_queue_pop(c)) != NULL)
 		line_unref(l);
+	free(c->q);
 	if (c->proto == PROTO_HTTP)
 		http_free(c);
 	else if (c->proto == PROTO_WS)
