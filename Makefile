@@ -7,6 +7,9 @@
 #   make test-asan  the whole suite against the ASan build
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
 #   make check      unit tests only (no installs)
+#   make bench      a short run of every lanchat-bench scenario against
+#                   lanchatd (bench/compare --quick); bench/compare alone
+#                   measures lanchatd against other servers (docs/perf.md)
 
 CC	?= cc
 PKGS	 = libuv openssl sqlite3 libsodium libutf8proc
@@ -29,15 +32,18 @@ LIBOBJS	 = $(filter-out $(BUILD)/src/main.o,$(OBJS))
 GEN	 = $(BUILD)/unicode_scripts.h
 SCRIPTS	?= /usr/share/unicode/Scripts.txt
 
+BENCH_SRCS = $(wildcard bench/*.c)
+BENCH_OBJS = $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%.o)
+
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 PYTHON	?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run test check asan test-asan fuzz deps clean unit wire
+.PHONY: all run test check asan test-asan fuzz deps clean unit wire bench
 
-all: $(BUILD)/lanchatd
+all: $(BUILD)/lanchatd $(BUILD)/lanchat-bench
 
 $(GEN): scripts/gen-scripts
 	@mkdir -p $(@D)
@@ -49,6 +55,13 @@ $(BUILD)/src/%.o: src/%.c $(GEN) $(wildcard src/*.h)
 
 $(BUILD)/lanchatd: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/bench/%.o: bench/%.c $(wildcard bench/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/lanchat-bench: $(BENCH_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(LDLIBS)
 
 $(BUILD)/liblanchat.a: $(LIBOBJS)
 	rm -f $@
@@ -83,6 +96,9 @@ test-asan: deps
 
 fuzz:
 	@scripts/fuzz $(FUZZ_SECONDS)
+
+bench: all
+	$(PYTHON) bench/compare --quick --build $(BUILD)
 
 clean:
 	rm -rf build build-asan build-fuzz

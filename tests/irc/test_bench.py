@@ -1,0 +1,90 @@
+"""Smoke test of lanchat-bench: build it, start lanchatd with the limits a
+benchmark lifts, and run one small run of each scenario; each must end
+with exit code 0 (no lost or duplicated message) and a summary line.
+This is no benchmark: the sizes are tiny and no figure is checked."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import LANCHATD, ROOT
+
+BENCH_ARGS = ["--flood-burst", "0", "--conns-per-ip", "0",
+              "--unreg-per-ip", "0", "--max-sendq", "64M"]
+
+
+def bench_binary():
+    build = os.environ.get("LANCHAT_BUILD") or os.path.dirname(LANCHATD)
+    path = os.path.join(build, "lanchat-bench")
+    if not os.access(path, os.X_OK):
+        # The wire tests may run before anything built the bench.
+        subprocess.run(["make", "-s", "-C", ROOT, os.path.relpath(path, ROOT)],
+                       check=True, timeout=300)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return bench_binary()
+
+
+def run_bench(bench, server, *args, port=None, expect=0):
+    cmd = [bench, "--port", str(port or server.port), "--pid", str(server.pid),
+           "--timeout", "60", "--drain", "10"] + list(args)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == expect, "rc %d\nstdout:\n%s\nstderr:\n%s" % (
+        r.returncode, r.stdout, r.stderr)
+    summary = [l for l in r.stdout.splitlines() if l.startswith("scenario=")]
+    assert summary, r.stdout
+    return dict(t.partition("=")[::2] for t in summary[-1].split())
+
+
+def test_bench_scenarios(make_server, bench):
+    server = make_server(BENCH_ARGS)
+    s = run_bench(bench, server, "--scenario", "connect", "-N", "50",
+                  "--idle", "0.2", "--settle", "0.1")
+    assert s["registered"] == "50" and s["failed"] == "0"
+    assert float(s["rss_after_kib"]) > 0
+    s = run_bench(bench, server, "--scenario", "fanout", "-C", "10", "-S", "2",
+                  "-M", "300", "-W", "20")
+    assert s["lost"] == "0" and s["dup"] == "0"
+    assert float(s["deliveries_per_s"]) > 0
+    s = run_bench(bench, server, "--scenario", "fanout", "-C", "5", "-S", "1",
+                  "-M", "100", "--rate", "2000")
+    assert s["lost"] == "0" and s["dup"] == "0"
+    s = run_bench(bench, server, "--scenario", "direct", "-P", "5", "-M", "200",
+                  "--both")
+    assert s["lost"] == "0" and s["dup"] == "0"
+    s = run_bench(bench, server, "--scenario", "history", "--fill", "500",
+                  "--queries", "5", "--limit", "50")
+    assert s["supported"] == "1"
+    assert s["rows_latest"] == "50.0" and s["rows_before"] == "50.0"
+    s = run_bench(bench, server, "--scenario", "history", "--prefilled",
+                  "--queries", "5", "--limit", "50")
+    assert s["rows_latest"] == "50.0"
+
+
+def test_bench_tls(make_server, bench):
+    server = make_server(BENCH_ARGS)
+    s = run_bench(bench, server, "--tls", "--scenario", "fanout", "-C", "4",
+                  "-S", "1", "-M", "200", port=server.tls_port)
+    assert s["lost"] == "0" and s["dup"] == "0"
+
+
+def test_bench_not_supported(make_server, bench):
+    server = make_server(BENCH_ARGS)
+    for args in (["--scenario", "upload"], ["--scenario", "download"],
+                 ["--ws", "--scenario", "fanout"]):
+        cmd = [bench, "--port", str(server.port)] + args
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 3, r
+        assert "not supported yet" in r.stdout
+
+
+def test_bench_refused_flood(make_server, bench):
+    """With the default flood limits the server holds senders back; the
+    bench still sees every message (nothing lost), only slower."""
+    server = make_server()
+    s = run_bench(bench, server, "--scenario", "fanout", "-C", "3", "-S", "1",
+                  "-M", "60", "-W", "10")
+    assert s["lost"] == "0"
