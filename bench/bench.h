@@ -17,15 +17,14 @@
 
 #define BENCH_NICK_MAX		16
 #define BENCH_LINE_MAX		(512 + 8191)	/* body and tags */
-#define BENCH_HIST_SUB		128		/* sub-buckets per octave */
-#define BENCH_HIST_OCT		44		/* up to 2^44 ns, ~4.9 h */
+#define BENCH_HIST_SUB		128	/* buckets per octave */
+#define BENCH_HIST_OCT		44	/* octaves: up to 2^50 ns */
 
 /* Exit codes. */
 #define BENCH_EXIT_OK		0
-#define BENCH_EXIT_LOSS		1	/* lost or duplicated messages */
+#define BENCH_EXIT_LOSS		1	/* lost or duplicated */
 #define BENCH_EXIT_ERROR	2	/* refused, closed, timed out */
-#define BENCH_EXIT_UNSUPPORTED	3	/* the scenario or transport is not
-					   there yet */
+#define BENCH_EXIT_UNSUPPORTED	3	/* not there yet */
 
 /* Connection states. */
 enum net_state {
@@ -53,13 +52,13 @@ struct bconn {
 	enum net_state	 state;
 	SSL		*ssl;
 	int		 want_write;	/* EPOLLOUT is registered */
-	int		 dirty;		/* on the list to flush this turn */
+	int		 dirty;		/* to flush this turn */
 	int		 tls_wants_read;/* SSL_write needs a read first */
-	const char	*caps;		/* CAP REQ at registration, or NULL */
+	const char	*caps;		/* CAP REQ, or NULL */
 	int		 caps_ok;	/* the server ACKed caps */
 	char		 nick[BENCH_NICK_MAX];
 
-	char		*rbuf;		/* partial line from the last read */
+	char		*rbuf;		/* partial line kept */
 	size_t		 rlen;
 	char		*wbuf;
 	size_t		 wlen, woff, wcap;
@@ -72,25 +71,24 @@ struct bconn {
 	int		 joined;	/* own JOIN seen */
 	int		 names_done;	/* own 366 seen */
 	int		 join_done;	/* knows all members */
-	int		 known;		/* members seen: NAMES + JOINs */
+	int		 known;		/* NAMES + JOINs seen */
 
 	/* Sender side. */
 	int		 slot;		/* sender number, or -1 */
 	const char	*target;	/* channel or nick it sends to */
 	uint64_t	 sent;		/* messages generated */
-	uint64_t	 acked;		/* messages seen by the ack point */
+	uint64_t	 acked;		/* seen by the ack point */
 	int		 pump;		/* on the pump list */
 	int		 blocked;	/* output waits for EPOLLOUT */
 
 	/* Receiver side. */
-	int		 recv_base;	/* first bitmap row of this receiver,
-					   or -1 for no checks */
-	int		 acker;		/* its receipts ack the sender */
+	int		 recv_base;	/* first bitmap row, or -1 */
+	int		 acker;		/* receipts ack senders */
 
 	/* History queries. */
 	char		 batch[64];	/* open chathistory batch id */
 	int		 batch_rows;
-	char		 oldest[128];	/* msgid of the first row seen */
+	char		 oldest[128];	/* msgid of the first row */
 };
 
 /* Latency histogram: log-linear buckets over nanoseconds. */
@@ -127,17 +125,17 @@ struct bench_run {
 	int		 both;		/* direct: both ways */
 	long long	 m;		/* messages per sender */
 	int		 w;		/* window per sender */
-	double		 rate;		/* total messages/s, 0 for none */
+	double		 rate;		/* messages/s, 0: none */
 	int		 size;		/* bytes of text per message */
 	int		 inflight;	/* connects not yet registered */
-	long long	 fill;		/* history: messages to store first */
+	long long	 fill;		/* history: to store first */
 	int		 prefilled;
 	int		 queries;	/* history: queries of each kind */
 	int		 limit;		/* history: rows per query */
-	double		 idle;		/* connect: seconds to watch idle CPU */
-	double		 settle;	/* connect: seconds before RSS after */
+	double		 idle;		/* connect: idle CPU secs */
+	double		 settle;	/* connect: secs before RSS */
 	double		 timeout;	/* whole run */
-	double		 drain;		/* no-progress time before giving up */
+	double		 drain;		/* stall secs: give up */
 	int		 allow_loss;
 	int		 verbose;
 
@@ -146,7 +144,7 @@ struct bench_run {
 	int		 nconns;
 	int		 epfd;
 	SSL_CTX		*ssl_ctx;
-	char		 tag[4];	/* random per run: nick and channel */
+	char		 tag[4];	/* random, in nicks */
 	char		 server_version[128];
 
 	/* Counters of the running phase. */

@@ -32,7 +32,7 @@ static char		*scen_pad;
 static struct lat_hist	 scen_lat_latest, scen_lat_before;
 static struct lat_hist	*scen_hq_lat;
 static uint64_t		 scen_hq_rows, scen_hq_answers;
-static int		 scen_hq_empty;	/* the last answer had no rows */
+static int		 scen_hq_empty;	/* last answer: no rows */
 static int		 scen_hq_on;	/* connection 0 reads answers */
 
 /* The summary's server name: --label, else the version from 004. */
@@ -481,7 +481,7 @@ scen_bitmaps(size_t rows)
 
 /* What a send phase measured. */
 struct scen_result {
-	double		secs;		/* first send to last receipt */
+	double		secs;		/* first send to last recv */
 	double		cpu_pct;	/* server */
 	double		self_pct;	/* this program */
 	uint64_t	sent;
