@@ -1,6 +1,6 @@
 # lanchat: a plain Makefile with pkg-config (Redis and Lua do without
 # autotools).  Targets:
-#   make            build lanchatd (and, as they land, lanchat, lanchat-bench)
+#   make            build lanchatd, lanchat and lanchat-bench
 #   make run        install missing Debian packages, build, start the server
 #   make test       install, build, run every test (unit, wire, sanitizers)
 #   make asan       the same binaries with ASan+UBSan, in build-asan/
@@ -10,15 +10,27 @@
 #   make bench      a short run of every lanchat-bench scenario against
 #                   lanchatd (bench/compare --quick); bench/compare alone
 #                   measures lanchatd against other servers (docs/perf.md)
+#   make wire, make tui   the wire tests, the terminal client's tests
+#   make web        the web client's browser tests (tests/web)
+#   make web-shots  the same, saving docs/screenshots/*.png
 
 CC	?= cc
-PKGS	 = libuv openssl sqlite3 libsodium libutf8proc
+PKGS	 = libuv openssl sqlite3 libsodium libutf8proc libqrencode
+# DNS-SD through avahi-daemon is built in when libavahi-client is there
+# (scripts/deps installs it); without it the server still builds.
+AVAHI	:= $(shell pkg-config --exists avahi-client 2>/dev/null && \
+	   echo avahi-client)
+ifneq ($(AVAHI),)
+PKGS	+= $(AVAHI)
+DEFS	+= -DHAVE_AVAHI
+endif
+CLIENT_PKGS = ncursesw openssl libutf8proc
 BUILD	?= build
 OPT	?= -O2
 WERROR	?=
 WARN	 = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	   -Wwrite-strings -Wformat=2 -Wpointer-arith $(WERROR)
-CFLAGS	+= -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE \
+CFLAGS	+= -std=gnu11 -g $(OPT) $(WARN) -D_GNU_SOURCE $(DEFS) \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -iquote $(BUILD) -iquote src
 LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lhttp_parser \
 	   -lpthread -lm
@@ -27,13 +39,21 @@ CFLAGS	+= $(SAN)
 LDFLAGS	+= $(SAN)
 
 SRCS	 = $(wildcard src/*.c)
-OBJS	 = $(SRCS:src/%.c=$(BUILD)/src/%.o)
+OBJS	 = $(SRCS:src/%.c=$(BUILD)/src/%.o) $(BUILD)/webfiles.o
 LIBOBJS	 = $(filter-out $(BUILD)/src/main.o,$(OBJS))
 GEN	 = $(BUILD)/unicode_scripts.h
+WEBDIR	?= $(if $(wildcard web/dist/index.html),web/dist,web/public)
+WEBSRC	 = $(shell find $(WEBDIR) -type f 2>/dev/null)
 SCRIPTS	?= /usr/share/unicode/Scripts.txt
 
 BENCH_SRCS = $(wildcard bench/*.c)
 BENCH_OBJS = $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%.o)
+
+# lanchat, the terminal client: client/*.c, linked with the pure modules
+# it shares with the server (msg.c, casemap.c, buf.c, discproto.c, ...)
+# from liblanchat.a.
+CLIENT_SRCS = $(wildcard client/*.c)
+CLIENT_OBJS = $(CLIENT_SRCS:client/%.c=$(BUILD)/client/%.o)
 
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -41,13 +61,21 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PYTHON	?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run test check asan test-asan fuzz deps clean unit wire bench
+.PHONY: all run test check asan test-asan fuzz deps clean unit wire tui web \
+	web-shots bench
 
-all: $(BUILD)/lanchatd $(BUILD)/lanchat-bench
+all: $(BUILD)/lanchatd $(BUILD)/lanchat $(BUILD)/lanchat-bench
 
 $(GEN): scripts/gen-scripts
 	@mkdir -p $(@D)
 	$(PYTHON) scripts/gen-scripts $(SCRIPTS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/webfiles.c: scripts/embed-web $(WEBSRC)
+	@mkdir -p $(@D)
+	$(PYTHON) scripts/embed-web $(WEBDIR) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/webfiles.o: $(BUILD)/webfiles.c src/webfiles.h
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/src/%.o: src/%.c $(GEN) $(wildcard src/*.h)
 	@mkdir -p $(@D)
@@ -62,6 +90,16 @@ $(BUILD)/bench/%.o: bench/%.c $(wildcard bench/*.h)
 
 $(BUILD)/lanchat-bench: $(BENCH_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(LDLIBS)
+
+$(BUILD)/client/%.o: client/%.c $(GEN) $(wildcard client/*.h) \
+    $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(filter-out -D_XOPEN_SOURCE%,$(shell pkg-config \
+	    --cflags $(CLIENT_PKGS) 2>/dev/null)) -iquote client -c -o $@ $<
+
+$(BUILD)/lanchat: $(CLIENT_OBJS) $(BUILD)/liblanchat.a
+	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJS) $(BUILD)/liblanchat.a \
+	    $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null) -lpthread
 
 $(BUILD)/liblanchat.a: $(LIBOBJS)
 	rm -f $@
@@ -82,6 +120,17 @@ check unit: $(UNIT_BINS)
 
 wire: all
 	LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) -m pytest -q tests/irc $(PYTEST_ARGS)
+
+tui: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) LANCHAT_BUILD=$(abspath $(BUILD)) \
+	    $(PYTHON) -m pytest -q -rs tests/tui $(PYTEST_ARGS)
+
+web: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) tests/web/run.sh
+
+web-shots: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) \
+	    WEB_SHOTS=$(abspath docs/screenshots) tests/web/run.sh
 
 test: deps
 	@scripts/test-all

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "lc_limits.h"
 #include "msg.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -181,7 +181,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		 tagsz;
 	int		 r, n, i;
 
-	if (size > LINE_MAX + 512)
+	if (size > IRC_LINE_MAX + 512)
 		return 0;
 	line = malloc(size + 1);
 	if (line == NULL)
@@ -199,9 +199,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Serialise and parse again: the same message.  The body never
 	 * gets longer; escaped tags may (a raw CR is escaped as "\r"). */
-	out = malloc(2 * LINE_MAX + 2);
+	out = malloc(2 * IRC_LINE_MAX + 2);
 	CHECK(out != NULL);
-	n = fuzz_serialise(&m, out, 2 * LINE_MAX + 1, &tagsz);
+	n = fuzz_serialise(&m, out, 2 * IRC_LINE_MAX + 1, &tagsz);
 	if (n >= 0 && tagsz <= LINE_MAX_CLIENT_TAGS) {
 		CHECK(msg_parse(&m2, out, n) == MSG_OK);
 		CHECK(m2.ntags == m.ntags);

@@ -19,6 +19,7 @@
 #include "pwhash.h"
 #include "server.h"
 #include "store.h"
+#include "token.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -250,8 +251,14 @@ account_done(struct store_job *sj)
 {
 	struct account_job	*j = (struct account_job *)sj;
 	struct account		*a = j->acct;
-	int			 ok = sj->status == SQLITE_OK;
+	int			 ok;
 
+	/* A job queued behind a DROP of the same account finds it gone
+	 * (its pointer would dangle): it failed, whatever SQLite said. */
+	if (j->op != OP_CREATE && (a = account_by_id(j->id)) == NULL &&
+	    sj->status == SQLITE_OK)
+		sj->status = SQLITE_NOTFOUND;
+	ok = sj->status == SQLITE_OK;
 	if (ok) {
 		switch (j->op) {
 		case OP_CREATE:
@@ -269,8 +276,13 @@ account_done(struct store_job *sj)
 			free(a->password);
 			a->password = j->text;
 			j->text = NULL;
+			/* A new password ends every login token. */
+			token_revoke_account(a->id);
 			break;
 		case OP_FLAGS:
+			if ((j->flags & ACCOUNT_SUSPENDED) &&
+			    !(a->flags & ACCOUNT_SUSPENDED))
+				token_revoke_account(a->id);
 			a->flags = j->flags;
 			break;
 		case OP_ADDFP:
@@ -280,6 +292,7 @@ account_done(struct store_job *sj)
 			account_fp_del_mem(a, j->text);
 			break;
 		case OP_DROP:
+			token_revoke_account(a->id);
 			while (a->ncertfps > 0)
 				account_fp_del_mem(a, a->certfps[0]);
 			dict_del(&account_names, a->fold);
@@ -382,4 +395,195 @@ int
 account_drop(struct account *a, account_cb cb, void *arg)
 {
 	return account_submit(OP_DROP, a, NULL, 0, cb, arg);
+}
+
+/* A reload of every account's flags (SIGHUP), as a store job. */
+struct account_reload {
+	struct store_job	  job;
+	char			**folds;
+	unsigned int		 *flags;
+	size_t			  n;
+	account_flags_cb	  cb;
+};
+
+/*
+ * Writer thread: read the flags.  It runs as a job, not on a reader, so
+ * that it sees the flag changes queued before it and none after: when
+ * its done() runs, memory and disk agree.
+ */
+static int
+account_reload_run(sqlite3 *db, struct store_job *sj)
+{
+	struct account_reload	*r = (struct account_reload *)sj;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT fold, flags FROM accounts", -1,
+	    &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (r->n % 64 == 0) {
+			r->folds = xreallocarray(r->folds, r->n + 64,
+			    sizeof *r->folds);
+			r->flags = xreallocarray(r->flags, r->n + 64,
+			    sizeof *r->flags);
+		}
+		r->folds[r->n] = xstrdup((const char *)
+		    sqlite3_column_text(s, 0));
+		r->flags[r->n++] = sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void
+account_reload_done(struct store_job *sj)
+{
+	struct account_reload	*r = (struct account_reload *)sj;
+	struct account		*a;
+	unsigned int		 old;
+	size_t			 i, changed = 0;
+
+	for (i = 0; i < r->n; i++) {
+		if (sj->status == SQLITE_OK &&
+		    (a = account_find_fold(r->folds[i])) != NULL &&
+		    a->flags != r->flags[i]) {
+			old = a->flags;
+			a->flags = r->flags[i];
+			changed++;
+			if (r->cb != NULL)
+				r->cb(a, old);
+		}
+		free(r->folds[i]);
+	}
+	if (sj->status == SQLITE_OK)
+		log_info("reloaded account flags: %zu changed", changed);
+	else
+		log_warnx("reloading account flags failed: %s",
+		    store_strerror(sj->status));
+	free(r->folds);
+	free(r->flags);
+	free(r);
+}
+
+/*
+ * SIGHUP: read every account's flags again from the database (the
+ * command line may have changed them: lanchatd admin ...), and call
+ * cb(account, old flags) on the loop for each account whose flags
+ * changed, after they are set in memory.  Returns 0, or -1 when the
+ * store cannot take the job now.
+ */
+int
+account_reload_flags(account_flags_cb cb)
+{
+	struct account_reload	*r = xcalloc(1, sizeof *r);
+
+	r->job.run = account_reload_run;
+	r->job.done = account_reload_done;
+	r->cb = cb;
+	if (store_submit(&r->job) != 0) {
+		free(r);
+		log_warnx("reloading account flags: the store is busy");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * For the command line (db from store_open_tool, whether or not the
+ * server runs): set the bits `set` and clear the bits `clear` in the
+ * flags of the account called name, in one transaction.  *oldp and
+ * *newp get the flags before and after, *shown the account's name as
+ * registered (the caller frees it).  Returns 0, or -1 with *cause.
+ */
+int
+account_db_set_flags(sqlite3 *db, const char *name, unsigned int set,
+    unsigned int clear, unsigned int *oldp, unsigned int *newp, char **shown,
+    char **cause)
+{
+	sqlite3_stmt	*s = NULL;
+	char		 fold[CASEMAP_FOLDSZ];
+	int		 rc;
+	int64_t		 id;
+
+	*shown = NULL;
+	if (casemap_fold(name, fold, sizeof fold) != 0) {
+		xasprintf(cause, "'%s' is not an account name", name);
+		return -1;
+	}
+	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) !=
+	    SQLITE_OK)
+		goto fail;
+	rc = sqlite3_prepare_v2(db, "SELECT id, name, flags FROM accounts "
+	    "WHERE fold = ?1", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, fold, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		xasprintf(cause, "there is no account named '%s'", name);
+		return -1;
+	}
+	id = sqlite3_column_int64(s, 0);
+	*shown = xstrdup((const char *)sqlite3_column_text(s, 1));
+	*oldp = sqlite3_column_int(s, 2);
+	*newp = (*oldp | set) & ~clear;
+	sqlite3_finalize(s);
+	s = NULL;
+	if (*newp != *oldp) {
+		rc = sqlite3_prepare_v2(db, "UPDATE accounts SET flags = ?1 "
+		    "WHERE id = ?2", -1, &s, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int(s, 1, *newp);
+		sqlite3_bind_int64(s, 2, id);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		s = NULL;
+		if (rc != SQLITE_DONE)
+			goto fail;
+	}
+	if ((rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	xasprintf(cause, "%s (%s)", store_strerror(rc), sqlite3_errmsg(db));
+	if (s != NULL)
+		sqlite3_finalize(s);
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	free(*shown);
+	*shown = NULL;
+	return -1;
+}
+
+/*
+ * For the command line: fn(arg, name, flags) for every account whose
+ * flags have a bit of mask set, in name order.  Returns 0, or -1 with
+ * *cause.
+ */
+int
+account_db_each(sqlite3 *db, unsigned int mask,
+    void (*fn)(void *, const char *, unsigned int), void *arg, char **cause)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(db, "SELECT name, flags FROM accounts WHERE "
+	    "(flags & ?1) <> 0 ORDER BY fold", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int(s, 1, mask);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			fn(arg, (const char *)sqlite3_column_text(s, 0),
+			    sqlite3_column_int(s, 1));
+		sqlite3_finalize(s);
+		if (rc == SQLITE_DONE)
+			return 0;
+	}
+	xasprintf(cause, "%s (%s)", store_strerror(rc), sqlite3_errmsg(db));
+	return -1;
 }

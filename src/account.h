@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 #define ACCOUNT_ADMIN		0x01
 #define ACCOUNT_SUSPENDED	0x02
 #define ACCOUNT_PENDING		0x04	/* needs an admin's approval */
@@ -35,6 +37,7 @@ struct account {
 };
 
 typedef void	(*account_cb)(void *, int, struct account *);
+typedef void	(*account_flags_cb)(struct account *, unsigned int);
 
 int		 account_load(char **);
 void		 account_unload(void);
@@ -55,6 +58,12 @@ int		 account_add_certfp(struct account *, const char *,
 int		 account_del_certfp(struct account *, const char *,
 		    account_cb, void *);
 int		 account_drop(struct account *, account_cb, void *);
-int		 account_cli(const char *, int, char **, char **);
+int		 account_reload_flags(account_flags_cb);
+int		 account_db_set_flags(sqlite3 *, const char *, unsigned int,
+		    unsigned int, unsigned int *, unsigned int *, char **,
+		    char **);
+int		 account_db_each(sqlite3 *, unsigned int,
+		    void (*)(void *, const char *, unsigned int), void *,
+		    char **);
 
 #endif

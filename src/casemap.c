@@ -12,7 +12,7 @@
 
 #include <utf8proc.h>
 
-#include "limits.h"
+#include "lc_limits.h"
 #include "casemap.h"
 #include "unicode_scripts.h"
 

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "lc_limits.h"
 
 /* The CASEMAPPING token.  rfc8265 (PRECIS) is what other Unicode-aware
  * servers advertise for an NFKC-and-casefold comparison. */

@@ -1,9 +1,10 @@
 /*
  * Channels and memberships.  A channel is created by its first JOIN and
- * freed when its last member leaves; it lives in srv.channels under its
- * folded name.  Memberships are owned by this module: channel_join()
- * makes one and puts it in both arrays, channel_part() takes it out of
- * both (swap with the last element) and frees it.
+ * freed when its last member leaves (a registered one stays; see
+ * chanreg.c); it lives in srv.channels under its folded name.
+ * Memberships are owned by this module: channel_join() makes one and puts
+ * it in both arrays, channel_part() takes it out of both (swap with the
+ * last element) and frees it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ channel_free(struct channel *ch)
 	channel_list_free(&ch->excepts);
 	channel_list_free(&ch->invex);
 	free(ch->members);
+	free(ch->access);
 	free(ch->name);
 	free(ch->fold);
 	free(ch->topic);

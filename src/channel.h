@@ -5,8 +5,8 @@
  * client's channel count), never O(members).
  *
  * Lifetime: a channel exists while it has members.  The last one to leave
- * destroys it (registered channels, which outlive their members, come
- * with accounts).
+ * destroys it, unless it is registered (chanreg.c): a registered channel
+ * stays in srv.channels, empty, until its registration is dropped.
  */
 #ifndef LANCHAT_CHANNEL_H
 #define LANCHAT_CHANNEL_H
@@ -37,6 +37,12 @@ struct chanlist {
 	uint32_t		 n;
 };
 
+/* A registered channel's status for one account (chanreg.c). */
+struct chanaccess {
+	int64_t		 account;	/* accounts.id */
+	uint8_t		 modes;		/* MEMBER_OP, MEMBER_VOICE */
+};
+
 struct membership {
 	struct client	*client;
 	struct channel	*chan;
@@ -63,6 +69,9 @@ struct channel {
 	int			 dead;		/* out of srv.channels */
 	int			 registered;	/* kept when empty */
 	int64_t			 regid;		/* row in the channels table */
+	int64_t			 founder;	/* account id, or 0 */
+	struct chanaccess	*access;	/* status by account */
+	uint32_t		 naccess;
 };
 
 struct channel		*channel_find(const char *);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "autojoin.h"
 #include "casemap.h"
 #include "channel.h"
 #include "client.h"
@@ -76,6 +77,7 @@ client_free(struct client *c)
 	free(c->away);
 	free(c->account);
 	free(c->certfp);
+	free(c->want_nick);
 	free(c);
 }
 
@@ -178,14 +180,17 @@ client_register(struct client *c, struct session *s)
 	irc_welcome(c);
 	monitor_signon(c);
 	irc_acct_check_nick(c);
-	if (c->account != NULL && (a = account_find(c->account)) != NULL)
+	if (c->account != NULL && (a = account_find(c->account)) != NULL) {
+		autojoin_login(c);
 		irc_hist_replay(c, a);
+	}
 }
 
 /*
  * s has registered as one more session of the user c (one account on
  * several devices).  It learns who it is and where it is: the welcome
- * burst, then a JOIN, the topic and the names of every channel c is in.
+ * burst, then a JOIN, the read marker, the topic and the names of every
+ * channel c is in.
  */
 void
 client_attach(struct client *c, struct session *s)
@@ -205,6 +210,8 @@ client_attach(struct client *c, struct session *s)
 		else
 			session_sendf(s, ":%s JOIN %s", client_prefix(c),
 			    m->chan->name);
+		/* IRCv3 read-marker: MARKREAD follows every JOIN sent. */
+		irc_marker_join(c, m->chan);
 		irc_send_topic(c, m->chan, 0);
 		if (!session_has_cap(s, CAP_NO_IMPLICIT_NAMES))
 			irc_names(c, m->chan);
@@ -309,9 +316,22 @@ client_prefix(const struct client *c)
 	static char	bufs[4][NAME_MAX_BYTES + USERLEN + HOSTLEN + 64];
 	static int	which;
 	char		*b = bufs[which++ & 3];
+	const char	*part[3];
+	size_t		 n = 0, k;
+	int		 i;
 
-	snprintf(b, sizeof bufs[0], "%s!%s@%s", client_name(c),
-	    c->user != NULL ? c->user : "*", c->host);
+	/* On every message's path: pieces copied, not printf'd. */
+	part[0] = client_name(c);
+	part[1] = c->user != NULL ? c->user : "*";
+	part[2] = c->host;
+	for (i = 0; i < 3; i++) {
+		if (i > 0 && n < sizeof bufs[0] - 1)
+			b[n++] = i == 1 ? '!' : '@';
+		k = strnlen(part[i], sizeof bufs[0] - 1 - n);
+		memcpy(b + n, part[i], k);
+		n += k;
+	}
+	b[n] = '\0';
 	return b;
 }
 

@@ -64,6 +64,7 @@ enum cap_id {
 	CAP_READ_MARKER,
 	CAP_MESSAGE_REDACTION,
 	CAP_SEARCH,
+	CAP_MESSAGE_EDIT,
 	CAP_COUNT
 };
 #define CAPF(id)	(1ULL << (id))
@@ -80,6 +81,8 @@ struct client {
 	char			*away;
 	char			*account;	/* NULL: not logged in */
 	char			*certfp;	/* of the first session */
+	char			*want_nick;	/* asked for before registering,
+						 * held by a logged-in user */
 
 	struct membership	**chans;
 	uint32_t		 nchans, chancap;

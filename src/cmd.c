@@ -35,6 +35,8 @@ static struct cmd cmd_table[] = {
 	  .flags = CMD_REG, .penalty = 1 },
 	{ .name = "NS",		.fn = cmd_nickserv,	.min = 0,
 	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "TOKEN",	.fn = cmd_token,	.min = 1,
+	  .flags = CMD_REG, .penalty = 2 },
 
 	/* Channels. */
 	{ .name = "JOIN",	.fn = cmd_join,		.min = 1,
@@ -66,6 +68,14 @@ static struct cmd cmd_table[] = {
 	{ .name = "CHATHISTORY", .fn = cmd_chathistory,	.min = 1,
 	  .flags = CMD_REG, .penalty = 2 },
 	{ .name = "MARKREAD",	.fn = cmd_markread,	.min = 0,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "SEARCH",	.fn = cmd_search,	.min = 1,
+	  .flags = CMD_REG, .penalty = 2 },
+
+	/* Changing what was said. */
+	{ .name = "REDACT",	.fn = cmd_redact,	.min = 2,
+	  .flags = CMD_REG, .penalty = 1 },
+	{ .name = "EDIT",	.fn = cmd_edit,		.min = 1,
 	  .flags = CMD_REG, .penalty = 1 },
 
 	/* Queries and presence. */
@@ -99,6 +109,20 @@ static struct cmd cmd_table[] = {
 	  .flags = CMD_REG, .penalty = 1 },
 	{ .name = "ISON",	.fn = cmd_ison,		.min = 1,
 	  .flags = CMD_REG, .penalty = 1 },
+
+	/* Server administration: admins (+o) only. */
+	{ .name = "KILL",	.fn = cmd_kill,		.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "SUSPEND",	.fn = cmd_suspend,	.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "UNSUSPEND",	.fn = cmd_unsuspend,	.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "APPROVE",	.fn = cmd_approve,	.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "BAN",	.fn = cmd_ban,		.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
+	{ .name = "ANNOUNCE",	.fn = cmd_announce,	.min = 1,
+	  .flags = CMD_REG | CMD_OPER, .penalty = 1 },
 };
 #define NCMDS	(sizeof cmd_table / sizeof cmd_table[0])
 

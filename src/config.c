@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "log.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -49,7 +49,7 @@ static const struct config_opt config_opts[] = {
 	{ "https-listen", OPT_ADDRS, O(https_listen), 0, 0, 0, "ADDR:PORT",
 	  "web client over TLS, repeatable (default none)" },
 	{ "discovery", OPT_ADDR, O(discovery), 0, 0, 0, "ADDR:PORT",
-	  "LAN discovery responder (UDP)" },
+	  "LAN discovery (UDP) and DNS-SD; 'none' for off (default *:6668)" },
 	{ "name", OPT_STR, O(name), 0, 0, 0, "NAME",
 	  "server name shown to clients (default: the host name)" },
 	{ "network", OPT_STR, O(network), 0, 0, 1, "NAME",
@@ -62,6 +62,21 @@ static const struct config_opt config_opts[] = {
 	  "server password that clients send with PASS (default none)" },
 	{ "client-tag-deny", OPT_STR, O(client_tag_deny), 0, 0, 1, "LIST",
 	  "client-only tags to drop, as CLIENTTAGDENY (default none)" },
+	{ "web-origin", OPT_STR, O(web_origin), 0, 0, 1, "LIST",
+	  "other web origins allowed to open WebSockets (default: own host)" },
+	{ "web-url", OPT_STR, O(web_url), 0, 0, 1, "URL",
+	  "public base URL of the web port, for upload links (default: "
+	  "from the connection)" },
+	{ "max-upload", OPT_SIZE, O(max_upload), 0, 1LL << 40, 1, "SIZE",
+	  "largest file one may upload; 0 turns uploads off (default 100M)" },
+	{ "upload-quota", OPT_SIZE, O(upload_quota), 0, 1LL << 50, 1, "SIZE",
+	  "stored uploads per account; 0 for no limit (default 1G)" },
+	{ "upload-rate", OPT_INT, O(upload_rate), 1, 100000, 1, "N",
+	  "uploads per minute per account (default 30)" },
+	{ "http-header-timeout", OPT_INT, O(http_header_timeout), 1, 3600, 1,
+	  "SECONDS", NULL },
+	{ "http-idle-timeout", OPT_INT, O(http_idle_timeout), 1, 86400, 1,
+	  "SECONDS", NULL },
 	{ "durability", OPT_STR, O(durability), 0, 0, 0, "normal|full",
 	  "fsync every commit batch with 'full' (default normal)" },
 	{ "registration", OPT_STR, O(registration), 0, 0, 1,
@@ -71,12 +86,14 @@ static const struct config_opt config_opts[] = {
 	  "1: only logged-in users may connect (default 0)" },
 	{ "enforce-delay", OPT_INT, O(enforce_delay), 0, 3600, 1, "SECONDS",
 	  "time to log in before a registered nick is taken back (default 30)" },
+	{ "history-days", OPT_INT, O(history_days), 0, 100000, 1, "DAYS",
+	  "delete history older than this; 0 keeps everything (default 0)" },
 	{ "password-cost", OPT_STR, O(password_cost), 0, 0, 0,
 	  "interactive|moderate|min",
 	  "Argon2id cost (default interactive; min is for tests only)" },
 	{ "max-sendq", OPT_SIZE, O(max_sendq), 4096, 1LL << 30, 1, "BYTES",
 	  "queued output per client before it is cut off (default 1M)" },
-	{ "recvq", OPT_SIZE, O(recvq), LINE_MAX + 2, 1LL << 24, 1, "BYTES",
+	{ "recvq", OPT_SIZE, O(recvq), IRC_LINE_MAX + 2, 1LL << 24, 1, "BYTES",
 	  "unparsed input per client before Excess Flood (default 32k)" },
 	{ "flood-burst", OPT_INT, O(flood_burst), 0, 1000000, 1, "N",
 	  "commands a client may send at once; 0 turns flood control off" },
@@ -131,6 +148,11 @@ config_init(struct config *cfg)
 	cfg->reg_timeout = REG_TIMEOUT_DEFAULT;
 	cfg->ping_interval = PING_INTERVAL_DEFAULT;
 	cfg->ping_timeout = PING_TIMEOUT_DEFAULT;
+	cfg->max_upload = MAX_UPLOAD_DEFAULT;
+	cfg->upload_quota = UPLOAD_QUOTA_DEFAULT;
+	cfg->upload_rate = UPLOAD_RATE_DEFAULT;
+	cfg->http_header_timeout = HTTP_HEADER_TIMEOUT_DEFAULT;
+	cfg->http_idle_timeout = HTTP_IDLE_TIMEOUT_DEFAULT;
 }
 
 static void
@@ -538,17 +560,24 @@ config_usage(FILE *f)
 
 	fprintf(f, "usage: lanchatd [options]\n"
 	    "       lanchatd [--data DIR] backup FILE\n"
-	    "       lanchatd [--data DIR] admin add|del|list [ACCOUNT]\n\n"
+	    "       lanchatd [--data DIR] admin add|del|approve|suspend|"
+	    "unsuspend ACCOUNT\n"
+	    "       lanchatd [--data DIR] admin list|bans\n"
+	    "       lanchatd [--data DIR] admin unban ADDRESS[/PREFIX]\n\n"
 	    "options (also valid as 'name value' lines in a --config file):\n");
 	for (i = 0; i < NOPTS; i++) {
+		/* Settings without help are for tests: not listed. */
+		if (config_opts[i].help == NULL)
+			continue;
 		snprintf(left, sizeof left, "--%s %s", config_opts[i].name,
 		    config_opts[i].arg);
 		fprintf(f, "  %-28s %s\n", left, config_opts[i].help);
 	}
 	fprintf(f, "  %-28s %s\n  %-28s %s\n", "--help", "this text",
 	    "--version", "print the version and exit");
-	fprintf(f, "\nSIGHUP reloads the config file and the MOTD "
-	    "(DATA/motd.txt).\n");
+	fprintf(f, "\nSIGHUP reloads the config file, the MOTD "
+	    "(DATA/motd.txt), account flags\nand address bans (the admin "
+	    "subcommands send it to a running server).\n");
 }
 
 /* Path of the MOTD file: DATA/motd.txt. */

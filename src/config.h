@@ -31,11 +31,14 @@ struct config {
 	char		*tls_key;
 	char		*password;
 	char		*client_tag_deny;
+	char		*web_origin;
+	char		*web_url;
 	char		*durability;
 	char		*registration;
 	char		*password_cost;
 	long long	 login_required;
 	long long	 enforce_delay;
+	long long	 history_days;
 	long long	 max_sendq;
 	long long	 recvq;
 	long long	 flood_burst;
@@ -49,6 +52,11 @@ struct config {
 	long long	 reg_timeout;
 	long long	 ping_interval;
 	long long	 ping_timeout;
+	long long	 max_upload;
+	long long	 upload_quota;
+	long long	 upload_rate;
+	long long	 http_header_timeout;
+	long long	 http_idle_timeout;
 	long long	 verbose;
 	char		*trace;
 };

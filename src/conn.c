@@ -21,9 +21,11 @@
 #include <string.h>
 
 #include "client.h"
+#include "http.h"
+#include "ws.h"
 #include "session.h"
 #include "conn.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "line.h"
 #include "log.h"
 #include "server.h"
@@ -61,6 +63,7 @@ const struct conn_ops conn_plain_ops = {
 	.name = "plain",
 	.read = conn_plain_read,
 	.flush = conn_plain_flush,
+	.write_raw = conn_write_copy,
 	.shutdown = NULL,
 	.free = NULL,
 };
@@ -103,6 +106,12 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	char		 why[128];
 
 	(void)buf;
+	if (c->flags & CONN_LINGER) {
+		/* Our close is sent: drop what still comes, close at EOF. */
+		if (n < 0)
+			conn_close_now(c);
+		return;
+	}
 	if (n == 0 || (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED)))
 		return;
 	if (n < 0) {
@@ -120,13 +129,42 @@ conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	c->ops->read(c, conn_readbuf, n);
 }
 
+/*
+ * The IRC session of c begins (at accept on an IRC port, at the upgrade
+ * on the web port).
+ */
+struct session *
+conn_attach_session(struct conn *c)
+{
+	c->session = session_new(c);
+	return c->session;
+}
+
+/* Start reading an HTTP conn: no session until a WebSocket upgrade. */
+int
+conn_start_http(struct conn *c)
+{
+	int	r;
+
+	c->proto = PROTO_HTTP;
+	http_init(c);
+	if ((r = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
+	    conn_read_cb)) != 0) {
+		conn_kill(c, "Read error", CONN_HARD);
+		return -1;
+	}
+	c->flags |= CONN_READING;
+	uv_tcp_nodelay(&c->tcp, 1);
+	return 0;
+}
+
 /* Start reading and create the client.  Returns 0 or -1. */
 int
 conn_start(struct conn *c)
 {
 	int	r;
 
-	c->session = session_new(c);
+	conn_attach_session(c);
 	if ((r = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
 	    conn_read_cb)) != 0) {
 		log_warnx("conn %llu: uv_read_start: %s",
@@ -222,11 +260,31 @@ conn_frame(struct conn *c, char *buf, size_t len)
 }
 
 /*
- * Bytes arrived (already decrypted/unframed by the transport).  data is
- * writable scratch that the caller reuses after this returns.
+ * Bytes arrived (already decrypted by the transport): to the layer above,
+ * IRC lines, HTTP or WebSocket.  data is writable scratch that the
+ * caller reuses after this returns.
  */
 void
 conn_input(struct conn *c, char *data, size_t len)
+{
+	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
+		return;
+	switch (c->proto) {
+	case PROTO_HTTP:
+		http_input(c, data, len);
+		break;
+	case PROTO_WS:
+		ws_input(c, data, len);
+		break;
+	default:
+		conn_input_lines(c, data, len);
+		break;
+	}
+}
+
+/* IRC lines, as bytes: frame them and hand them to the session. */
+void
+conn_input_lines(struct conn *c, char *data, size_t len)
 {
 	size_t	used;
 
@@ -413,11 +471,58 @@ conn_write_cb(uv_write_t *req, int status)
 	conn_written(c);
 }
 
-/* A write completed: a closing conn may now finish. */
+/*
+ * A write completed: a closing conn may now finish, and an HTTP conn
+ * that streams a file may read its next chunk.
+ */
 void
 conn_written(struct conn *c)
 {
+	if (c->proto == PROTO_HTTP && !(c->flags & CONN_CLOSED))
+		http_written(c);
 	conn_maybe_finish(c);
+}
+
+/*
+ * Stop reading from c's socket until conn_read_resume(): the layer above
+ * cannot take more now (an upload waiting for the disk, a response in
+ * progress).  The kernel's buffer then fills and TCP slows the sender.
+ */
+void
+conn_read_pause(struct conn *c)
+{
+	if (!(c->flags & CONN_READING))
+		return;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->flags &= ~CONN_READING;
+}
+
+/* Read from c again after conn_read_pause(). */
+void
+conn_read_resume(struct conn *c)
+{
+	if (c->flags & (CONN_READING | CONN_DYING | CONN_CLOSING |
+	    CONN_CLOSED))
+		return;
+	if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb,
+	    conn_read_cb) != 0) {
+		conn_kill(c, "Read error", CONN_HARD);
+		return;
+	}
+	c->flags |= CONN_READING;
+}
+
+/* Plain transport: write a copy of data (HTTP, WebSocket frames). */
+void
+conn_write_copy(struct conn *c, const char *data, size_t len)
+{
+	char	*p;
+
+	if (len == 0)
+		return;
+	p = xmalloc(len);
+	memcpy(p, data, len);
+	conn_write_owned(c, p, len);
 }
 
 /*
@@ -557,7 +662,10 @@ conn_flush_all(void)
 		c->flags &= ~CONN_FLUSHQ;
 		if (c->flags & (CONN_CLOSED | CONN_DYING))
 			continue;
-		c->ops->flush(c);
+		if (c->proto == PROTO_WS)
+			ws_flush(c);
+		else
+			c->ops->flush(c);
 		conn_maybe_finish(c);
 	}
 }
@@ -583,6 +691,33 @@ conn_kill(struct conn *c, const char *reason, int how)
 	    reason);
 }
 
+/*
+ * conn_kill() with the words of the ERROR line chosen by the caller
+ * ("ERROR :<error>") instead of "Closing Link: <ip> (<reason>)"; reason
+ * is still what the user's channels see in its QUIT.
+ */
+void
+conn_kill_error(struct conn *c, const char *reason, const char *error,
+    int how)
+{
+	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
+		return;
+	conn_kill(c, reason, how);
+	free(c->error);
+	c->error = xstrdup(error);
+}
+
+/* Call fn for every open conn (not those closing); fn may kill it. */
+void
+conn_each(void (*fn)(struct conn *, void *), void *arg)
+{
+	struct conn	*c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &conn_all, entry, next)
+		if (!(c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED)))
+			fn(c, arg);
+}
+
 static void
 conn_stop_reading(struct conn *c)
 {
@@ -594,6 +729,22 @@ conn_stop_reading(struct conn *c)
 		c->flags &= ~CONN_THROTTLED;
 		TAILQ_REMOVE(&conn_throttled, c, throttle_entry);
 	}
+}
+
+/* The ERROR line that says why c closes (no CRLF); its length. */
+static int
+conn_error_text(const struct conn *c, char *out, size_t outsz)
+{
+	int	n;
+
+	if (c->error != NULL)
+		n = snprintf(out, outsz, "ERROR :%s", c->error);
+	else
+		n = snprintf(out, outsz, "ERROR :Closing Link: %s (%s)",
+		    c->ip, c->reason);
+	if (n < 0)
+		n = 0;
+	return (size_t)n >= outsz ? (int)outsz - 1 : n;
 }
 
 /*
@@ -614,7 +765,16 @@ conn_reap(void)
 		if (conn_dyingq == NULL)
 			conn_dyingtail = &conn_dyingq;
 		c->next_dying = NULL;
-		conn_stop_reading(c);
+		if (c->proto == PROTO_WS && !(c->flags & CONN_HARD)) {
+			/* Keep reading (and dropping) until its close frame
+			 * is out: see conn_shutdown_cb. */
+			if (c->flags & CONN_THROTTLED) {
+				c->flags &= ~CONN_THROTTLED;
+				TAILQ_REMOVE(&conn_throttled, c,
+				    throttle_entry);
+			}
+		} else
+			conn_stop_reading(c);
 		if (c->session != NULL)
 			session_quit(c->session, c->reason);
 		c->flags &= ~CONN_DYING;
@@ -628,12 +788,13 @@ conn_reap(void)
 
 			while ((l = conn_queue_pop(c)) != NULL)
 				line_unref(l);
-			if (c->ops == &conn_plain_ops && c->wbytes == 0) {
+			if (c->ops == &conn_plain_ops && c->wbytes == 0 &&
+			    c->proto == PROTO_IRC) {
 				uv_buf_t b;
 
-				n = snprintf(err, sizeof err,
-				    "ERROR :Closing Link: %s (%s)\r\n", c->ip,
-				    c->reason);
+				n = conn_error_text(c, err, sizeof err - 2);
+				memcpy(err + n, "\r\n", 2);
+				n += 2;
 				b = uv_buf_init(err, n);
 				(void)uv_try_write((uv_stream_t *)&c->tcp, &b,
 				    1);
@@ -641,8 +802,12 @@ conn_reap(void)
 			conn_close_now(c);
 			continue;
 		}
-		n = snprintf(err, sizeof err, "ERROR :Closing Link: %s (%s)",
-		    c->ip, c->reason);
+		if (c->proto == PROTO_HTTP) {
+			/* No IRC to say goodbye in: close once written. */
+			conn_maybe_finish(c);
+			continue;
+		}
+		n = conn_error_text(c, err, sizeof err);
 		conn_send_raw(c, err, n);
 	}
 }
@@ -654,6 +819,17 @@ conn_shutdown_cb(uv_shutdown_t *req, int status)
 
 	(void)status;
 	free(req);
+	/*
+	 * A WebSocket peer may still be sending (a message we refused with
+	 * 1009): closing now would answer it with a reset that can destroy
+	 * our close frame on its way.  Read and drop until it closes too
+	 * (or CLOSE_GRACE passes: conn_tick).
+	 */
+	if (c->proto == PROTO_WS && (c->flags & CONN_READING) &&
+	    !(c->flags & CONN_CLOSED)) {
+		c->flags |= CONN_LINGER;
+		return;
+	}
 	conn_close_now(c);
 }
 
@@ -669,6 +845,8 @@ conn_maybe_finish(struct conn *c)
 	if (c->qlen > 0 || c->wbytes > 0)
 		return;
 	c->flags |= CONN_SHUTDOWN;
+	if (c->proto == PROTO_WS)
+		ws_close(c);
 	if (c->ops->shutdown != NULL)
 		c->ops->shutdown(c);
 	req = xcalloc(1, sizeof *req);
@@ -690,6 +868,10 @@ conn_free(struct conn *c)
 	}
 	while ((l = conn_queue_pop(c)) != NULL)
 		line_unref(l);
+	if (c->proto == PROTO_HTTP)
+		http_free(c);
+	else if (c->proto == PROTO_WS)
+		ws_free(c);
 	if (c->ops->free != NULL)
 		c->ops->free(c);
 	if (c->ipstat != NULL) {
@@ -700,6 +882,8 @@ conn_free(struct conn *c)
 	conn_n--;
 	free(c->rbuf);
 	free(c->reason);
+	free(c->error);
+	free(c->host);
 	free(c);
 }
 

@@ -39,6 +39,7 @@ struct ipstat;
 #define CONN_SHUTDOWN	0x0080	/* uv_shutdown() issued */
 #define CONN_READING	0x0100	/* uv_read_start() active */
 #define CONN_WEB	0x0200	/* WebSocket transport */
+#define CONN_LINGER	0x0800	/* closing: read and drop until EOF */
 #define CONN_GOTDATA	0x0400	/* has read its first bytes */
 
 /* What the client layer answers for each line it is given. */
@@ -47,12 +48,19 @@ struct ipstat;
 #define CONN_LINE_STOP		(-1)	/* the conn is going away */
 #define CONN_LINE_PAUSE		2	/* keep it until conn_resume() */
 
+/* What the bytes above the transport are (conn->proto). */
+#define PROTO_IRC	0	/* IRC lines (the IRC ports) */
+#define PROTO_HTTP	1	/* HTTP requests (the web port) */
+#define PROTO_WS	2	/* IRC lines in WebSocket messages */
+
 struct conn_ops {
 	const char	*name;
 	/* Bytes read from the socket (the buffer is writable scratch). */
 	void		(*read)(struct conn *, char *, size_t);
 	/* Write what is queued. */
 	void		(*flush)(struct conn *);
+	/* Write bytes that are not lines (HTTP, WebSocket frames). */
+	void		(*write_raw)(struct conn *, const char *, size_t);
 	/* Last words before the socket closes (TLS close_notify). */
 	void		(*shutdown)(struct conn *);
 	void		(*free)(struct conn *);
@@ -66,6 +74,8 @@ struct conn {
 	struct session		*session;
 	struct ipstat		*ipstat;
 	unsigned int		 flags;
+	int			 proto;		/* PROTO_* */
+	void			*up;		/* HTTP or WebSocket state */
 
 	char			*rbuf;		/* unparsed input, or NULL */
 	uint32_t		 rlen, rcap;
@@ -76,6 +86,7 @@ struct conn {
 	size_t			 wbytes;	/* handed to libuv, unwritten */
 
 	char			*reason;	/* why it is dying */
+	char			*error;		/* its ERROR text, or NULL */
 	uint64_t		 close_ms;
 	struct conn		*next_flush;
 	struct conn		*next_dying;
@@ -83,6 +94,7 @@ struct conn {
 	TAILQ_ENTRY(conn)	 throttle_entry;
 	char			 ip[INET6_ADDRSTRLEN + 1];
 	uint16_t		 local_port;
+	char			*host;		/* Host of a WebSocket upgrade */
 };
 
 TAILQ_HEAD(conn_list, conn);
@@ -92,9 +104,16 @@ extern const struct conn_ops conn_plain_ops;
 struct conn	*conn_new(const struct conn_ops *);
 int		 conn_start(struct conn *);
 void		 conn_input(struct conn *, char *, size_t);
+void		 conn_input_lines(struct conn *, char *, size_t);
+void		 conn_write_copy(struct conn *, const char *, size_t);
+int		 conn_start_http(struct conn *);
+struct session	*conn_attach_session(struct conn *);
 void		 conn_send(struct conn *, struct line *);
 void		 conn_send_raw(struct conn *, const char *, size_t);
 void		 conn_kill(struct conn *, const char *, int);
+void		 conn_kill_error(struct conn *, const char *, const char *,
+		    int);
+void		 conn_each(void (*)(struct conn *, void *), void *);
 void		 conn_resume(struct conn *);
 void		 conn_throttle(struct conn *);
 void		 conn_reap(void);
@@ -105,6 +124,8 @@ void		 conn_shutdown_all(const char *);
 void		 conn_close_all_now(void);
 void		 conn_write_owned(struct conn *, char *, size_t);
 void		 conn_written(struct conn *);
+void		 conn_read_pause(struct conn *);
+void		 conn_read_resume(struct conn *);
 size_t		 conn_count(void);
 int		 conn_any_throttled(void);
 size_t		 conn_sendq(const struct conn *);

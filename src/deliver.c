@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "buf.h"
 #include "channel.h"
 #include "client.h"
@@ -128,12 +129,39 @@ event_text(struct event *ev, int which, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Set line `which` to the strings given, up to a NULL, end to end (the
+ * messages' path: no printf). */
+void
+event_text_cat(struct event *ev, int which, ...)
+{
+	va_list		 ap;
+	const char	*s;
+	size_t		 n = 0, k;
+	char		*p;
+
+	va_start(ap, which);
+	while ((s = va_arg(ap, const char *)) != NULL)
+		n += strlen(s);
+	va_end(ap);
+	free(ev->text[which]);
+	p = ev->text[which] = xmalloc(n + 1);
+	va_start(ap, which);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		k = strlen(s);
+		memcpy(p, s, k);
+		p += k;
+	}
+	va_end(ap);
+	*p = '\0';
+}
+
 /* A history row to keep with the event; the caller fills it in (with
  * allocated strings).  Time, kind and sender are filled already. */
 struct hist_row *
 event_row(struct event *ev)
 {
 	struct hist_row	*r;
+	struct account	*a;
 
 	ev->rows = xreallocarray(ev->rows, ev->nrows + 1, sizeof *ev->rows);
 	r = &ev->rows[ev->nrows++];
@@ -144,6 +172,9 @@ event_row(struct event *ev)
 		r->sender = xstrdup(client_prefix(ev->from));
 		if (ev->account != NULL)
 			r->account = xstrdup(ev->account);
+		if (ev->account != NULL &&
+		    (a = account_find(ev->account)) != NULL)
+			r->account_id = a->id;
 	} else
 		r->sender = xstrdup(srv.name);
 	return r;
@@ -207,6 +238,7 @@ event_free(struct event *ev)
 	free(ev->text[0]);
 	free(ev->text[1]);
 	free(ev->ctags);
+	free(ev->ctags_alt);
 	free(ev->account);
 	free(ev);
 }
@@ -260,19 +292,18 @@ event_deliver(struct event *ev)
 	struct line	*l;
 	uint32_t	 i;
 
-	fanout_init(&f, NULL);
-	f.time_ms = ev->time_ms;
-	strlcpy_u(f.msgid, ev->msgid, sizeof f.msgid);
+	fanout_init_at(&f, NULL, ev->time_ms, ev->msgid);
 	f.account = ev->account;
 	f.bot = ev->bot;
 	f.ctags = ev->ctags;
+	f.ctags_alt = ev->ctags_alt;
 	f.alt_cap = ev->alt_cap;
 	f.need_cap = ev->need_cap;
 	f.tagmsg = ev->tagmsg;
 	f.seq = ev->seq;
-	fanout_text(&f, 0, "%s", ev->text[0]);
+	fanout_add(&f, 0, ev->text[0]);
 	if (ev->text[1] != NULL)
-		fanout_text(&f, 1, "%s", ev->text[1]);
+		fanout_add(&f, 1, ev->text[1]);
 	if (ev->later != NULL && (origin_c = later_begin(ev->later)) != NULL)
 		origin = origin_c->cur;
 	if (from != NULL && (from->flags & CLIENT_QUIT))

@@ -62,6 +62,7 @@ struct event {
 	struct client		*to;		/* ref */
 	unsigned int		 status;	/* STATUSMSG: MEMBER_* */
 	char			*ctags;		/* client-only tags, escaped */
+	char			*ctags_alt;	/* text[1]'s, if not ctags */
 	char			*text[2];	/* the line, and its alt form */
 	int			 alt_cap;
 	int			 need_cap;
@@ -76,6 +77,8 @@ struct event {
 };
 
 struct event	*event_new(struct client *, int, unsigned int);
+void		 event_text_cat(struct event *, int, ...)
+		    __attribute__((sentinel));
 void		 event_text(struct event *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 struct hist_row	*event_row(struct event *);

@@ -1,6 +1,6 @@
 /*
  * The history table: writing rows, reading them back for CHATHISTORY,
- * replay and SEARCH, redaction, and the search index.
+ * replay and SEARCH, redaction and edits, and the search index.
  *
  * Order is the row id, which is the commit order: it never depends on
  * the wall clock.  A timestamp selector is turned into an id first (the
@@ -11,7 +11,8 @@
  * The full-text index (FTS5, unicode61: Cyrillic and other scripts are
  * matched in any case) is filled behind the writes, in chunks, by the
  * writer thread (history_fts_work), so that indexing never slows a
- * message down.  A redacted row leaves the index and loses its text.
+ * message down.  A redacted row leaves the index and loses its text; an
+ * edited one is taken out and put back with its new text (hist_fts_row).
  *
  * Statements prepared on the writer thread are kept in statics; all
  * queries here are bound, never built from user text.
@@ -27,7 +28,12 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define FTS_CHUNK	500
+#define FTS_CHUNK		500
+/* The rows the search index holds: messages with text, not redacted. */
+#define HIST_FTS_ROW		"kind IN (1, 2) AND (flags & 1) = 0 AND " \
+				"body IS NOT NULL"
+#define HIST_PROGRESS_OPS	1000	/* VM steps between deadline checks */
+#define HIST_PREFIX_MIN		2	/* characters before a prefix's '*' */
 
 static sqlite3_stmt	*hist_ins;	/* writer thread only */
 static int64_t		 hist_fts_upto = -1;
@@ -114,7 +120,8 @@ history_insert(sqlite3 *db, const struct hist_row *r, int64_t *id)
 	if (hist_ins == NULL) {
 		rc = sqlite3_prepare_v3(db, "INSERT INTO history(target, dm_lo, "
 		    "dm_hi, time, kind, sender, account, tname, tags, body, "
-		    "extra, msgid, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0)", -1,
+		    "extra, msgid, account_id, flags) "
+		    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0)", -1,
 		    SQLITE_PREPARE_PERSISTENT, &hist_ins, NULL);
 		if (rc != SQLITE_OK)
 			return rc;
@@ -132,6 +139,10 @@ history_insert(sqlite3 *db, const struct hist_row *r, int64_t *id)
 	hist_bind_text(hist_ins, 10, r->body);
 	hist_bind_text(hist_ins, 11, r->extra);
 	hist_bind_text(hist_ins, 12, r->msgid);
+	if (r->account_id > 0)
+		sqlite3_bind_int64(hist_ins, 13, r->account_id);
+	else
+		sqlite3_bind_null(hist_ins, 13);
 	rc = sqlite3_step(hist_ins);
 	sqlite3_reset(hist_ins);
 	sqlite3_clear_bindings(hist_ins);
@@ -151,7 +162,7 @@ hist_col(sqlite3_stmt *s, int i)
 }
 
 #define HIST_COLS	"id, time, kind, flags, target, dm_lo, dm_hi, sender, " \
-			"account, tname, tags, body, extra, msgid"
+			"account, tname, tags, body, extra, msgid, account_id"
 
 static void
 hist_row_read(sqlite3_stmt *s, struct hist_row *r)
@@ -170,6 +181,7 @@ hist_row_read(sqlite3_stmt *s, struct hist_row *r)
 	r->body = hist_col(s, 11);
 	r->extra = hist_col(s, 12);
 	r->msgid = hist_col(s, 13);
+	r->account_id = sqlite3_column_int64(s, 14);
 }
 
 void
@@ -200,6 +212,7 @@ history_query_free(struct hist_query *q)
 	free(q->text);
 	free(q->from);
 	free(q->mention);
+	free(q->mention_nick);
 	free(q->error);
 	free(q);
 }
@@ -319,14 +332,24 @@ hist_where(struct buf *b, const struct hist_query *q)
 	if (q->dm)
 		buf_addstr(b, "target = '' AND dm_lo = ?1 AND dm_hi = ?2");
 	else
-		buf_addstr(b, "target = ?1 AND ?1 IN (SELECT value FROM "
-		    "json_each(?2))");
-	if (q->events)
+		/* "target <> ''" repeats the partial index's condition, so
+		 * that SQLite may use history_target (it cannot prove it
+		 * from "target = ?1" alone, and would scan every row). */
+		buf_addstr(b, "target <> '' AND target = ?1 AND ?1 IN (SELECT "
+		    "value FROM json_each(?2))");
+	/* Only the kinds the caller is sent: a row that is read and then
+	 * not sent would still count against the limit, and a page of
+	 * those would look like the end of the history. */
+	if (q->events && q->tagmsg)
 		buf_addstr(b, " AND kind <> 11");
+	else if (q->events)
+		buf_addstr(b, " AND kind NOT IN (3, 11)");
 	else if (q->tagmsg)
 		buf_addstr(b, " AND kind IN (1, 2, 3)");
 	else
 		buf_addstr(b, " AND kind IN (1, 2)");
+	/* Redacted rows are never sent: they must not fill the page. */
+	buf_addstr(b, " AND (flags & 1) = 0");
 }
 
 static void
@@ -432,10 +455,27 @@ hist_targets(sqlite3 *db, struct hist_query *q)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Characters (not bytes) in the n bytes of UTF-8 at s. */
+static size_t
+hist_chars(const char *s, size_t n)
+{
+	size_t	i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
 /*
  * Make a safe FTS5 query from what the user typed: every word becomes a
  * quoted string ("..." with inner quotes doubled), so no operator,
  * column filter or syntax of FTS5 can be written; all words must match.
+ * A word that ends in '*' is a prefix ("прив*" finds "Привет"): the star
+ * goes after the closing quote, where FTS5 reads it as a prefix mark.
+ * A prefix has HIST_PREFIX_MIN characters at least: FTS5 merges the
+ * postings of every word a prefix matches in one step that no deadline
+ * can stop, and "a*" matches a good part of any index.  NULL when there
+ * is no word at all.
  */
 static char *
 hist_fts_query(const char *text)
@@ -443,6 +483,7 @@ hist_fts_query(const char *text)
 	struct buf	 b;
 	const char	*p = text, *w;
 	size_t		 n;
+	int		 prefix;
 
 	buf_init(&b);
 	for (;;) {
@@ -454,6 +495,10 @@ hist_fts_query(const char *text)
 		while (*p != '\0' && *p != ' ' && *p != '\t')
 			p++;
 		n = p - w;
+		prefix = n > 1 && w[n - 1] == '*' &&
+		    hist_chars(w, n - 1) >= HIST_PREFIX_MIN;
+		if (prefix)
+			n--;
 		if (b.len > 0)
 			buf_addch(&b, ' ');
 		buf_addch(&b, '"');
@@ -463,79 +508,114 @@ hist_fts_query(const char *text)
 			buf_addch(&b, *w);
 		}
 		buf_addch(&b, '"');
+		if (prefix)
+			buf_addstr(&b, " *");
 	}
 	return b.len > 0 ? buf_detach(&b) : NULL;
 }
 
 /*
- * SEARCH: messages whose text matches, among everything the caller may
- * read (the readable channels, and its own DMs), newest first.
+ * SEARCH (soju.im/search): messages among everything the caller may read
+ * (the readable channels, and its own DMs), narrowed to one conversation
+ * (in=), one sender's nick (from=), a time range (after= and before=,
+ * both inclusive) and words (text=, through the search index).  With
+ * after=, the oldest matches after it; else the newest before before=.
+ * Rows come back oldest first.
+ *
+ * With words, the index is walked by rowid (newest or oldest first) and
+ * each match is checked against the history row, so the walk stops at
+ * the limit; without, the (target, id) or DM index is, or the table by
+ * id when no conversation is named.  Either way the deadline bounds it.
  */
 static int
 hist_search(sqlite3 *db, struct hist_query *q)
 {
 	struct buf	 b;
 	sqlite3_stmt	*s;
-	char		*fq;
-	int		 rc, start = q->nrows;
+	char		*fq = NULL;
+	const char	*col, *lo, *hi;
+	int64_t		 idlo = 0, idhi = 0;
+	int		 rc, start = q->nrows, fwd = q->a.set;
 
-	if ((fq = hist_fts_query(q->text)) == NULL)
-		return SQLITE_OK;
-	hist_bound_resolve(db, &q->a, 1);
-	hist_bound_resolve(db, &q->b, 0);
+	if (q->dm && (q->me[0] == '\0' || q->peer[0] == '\0'))
+		return SQLITE_OK;	/* DMs are kept for accounts only */
+	if (q->text != NULL)
+		fq = hist_fts_query(q->text);
+	/* id > idlo: at or after the time; id < idhi: at or before it. */
+	if (q->a.set)
+		idlo = hist_id_at(db, q->a.time) - 1;
+	if (q->b.set)
+		idhi = hist_id_at(db, q->b.time + 1);
+	col = fq != NULL ? "history_fts.rowid" : "h.id";
 	buf_init(&b);
 	buf_addstr(&b, "SELECT h.id, h.time, h.kind, h.flags, h.target, "
 	    "h.dm_lo, h.dm_hi, h.sender, h.account, h.tname, h.tags, h.body, "
-	    "h.extra, h.msgid FROM history_fts JOIN history h ON h.id = "
-	    "history_fts.rowid WHERE history_fts MATCH ?1 AND h.kind IN (1, 2) "
-	    "AND (h.flags & 1) = 0 AND ((h.target <> '' AND h.target IN "
-	    "(SELECT value FROM json_each(?2))) OR (h.target = '' AND "
-	    "(h.dm_lo = ?3 OR h.dm_hi = ?3)))");
-	if (q->target[0] != '\0' && !q->dm)
-		buf_addstr(&b, " AND h.target = ?4");
+	    "h.extra, h.msgid, h.account_id FROM ");
+	/* CROSS JOIN: the index drives, the table is looked up by id. */
+	if (fq != NULL)
+		buf_addstr(&b, "history_fts CROSS JOIN history h ON h.id = "
+		    "history_fts.rowid WHERE history_fts MATCH ?1 AND ");
+	else
+		buf_addstr(&b, "history h WHERE ");
+	buf_addstr(&b, "h.kind IN (1, 2) AND (h.flags & 1) = 0 AND ");
 	if (q->dm)
-		buf_addstr(&b, " AND h.target = '' AND (h.dm_lo = ?5 OR "
-		    "h.dm_hi = ?5)");
+		buf_addstr(&b, "h.target = '' AND h.dm_lo = ?5 AND "
+		    "h.dm_hi = ?6");
+	else if (q->target[0] != '\0')
+		buf_addstr(&b, "h.target <> '' AND h.target = ?4 AND ?4 IN "
+		    "(SELECT value FROM json_each(?2))");
+	else
+		buf_addstr(&b, "((h.target <> '' AND h.target IN (SELECT value "
+		    "FROM json_each(?2))) OR (h.target = '' AND (h.dm_lo = ?3 "
+		    "OR h.dm_hi = ?3)))");
 	if (q->from != NULL)
-		buf_addstr(&b, " AND lower(substr(h.sender, 1, instr(h.sender, "
-		    "'!') - 1)) = ?6");
+		buf_addstr(&b, " AND lc_fold(substr(h.sender, 1, "
+		    "instr(h.sender || '!', '!') - 1)) = ?7");
 	if (q->a.set)
-		buf_addstr(&b, " AND h.id > ?7");
+		buf_printf(&b, " AND %s > ?8", col);
 	if (q->b.set)
-		buf_addstr(&b, " AND h.id < ?8");
-	buf_addstr(&b, " ORDER BY h.id DESC LIMIT ?9");
+		buf_printf(&b, " AND %s < ?9", col);
+	buf_printf(&b, " ORDER BY %s %s LIMIT ?10", col, fwd ? "ASC" : "DESC");
 	rc = sqlite3_prepare_v2(db, b.data, -1, &s, NULL);
 	buf_free(&b);
 	if (rc != SQLITE_OK) {
 		free(fq);
 		return rc;
 	}
-	sqlite3_bind_text(s, 1, fq, -1, SQLITE_STATIC);
+	lo = strcmp(q->me, q->peer) < 0 ? q->me : q->peer;
+	hi = lo == q->me ? q->peer : q->me;
+	if (fq != NULL)
+		sqlite3_bind_text(s, 1, fq, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, q->readable != NULL ? q->readable : "[]", -1,
 	    SQLITE_STATIC);
+	/* Not logged in: no DM key, and "\x01" matches no side. */
 	sqlite3_bind_text(s, 3, q->me[0] != '\0' ? q->me : "\x01", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, q->target, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, q->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, lo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, hi, -1, SQLITE_STATIC);
 	if (q->from != NULL)
-		sqlite3_bind_text(s, 6, q->from, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, q->a.id);
-	sqlite3_bind_int64(s, 8, q->b.id);
-	sqlite3_bind_int(s, 9, q->limit);
+		sqlite3_bind_text(s, 7, q->from, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, idlo);
+	sqlite3_bind_int64(s, 9, idhi);
+	sqlite3_bind_int(s, 10, q->limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		hist_push(q, s);
 	sqlite3_finalize(s);
 	free(fq);
 	if (rc != SQLITE_DONE)
 		return rc;
-	hist_reverse(q->rows, start, q->nrows);
+	if (!fwd)
+		hist_reverse(q->rows, start, q->nrows);
 	return SQLITE_OK;
 }
 
 /*
- * What someone missed while away (login replay for clients without
- * chathistory): DMs to them, and channel messages that mention their
- * nick, after q->since, oldest first.
+ * What someone missed while away (login replay): announcements to
+ * everyone, and, for clients without chathistory, DMs to them and
+ * channel messages that may mention their account name or nick (the
+ * caller keeps those that do, as words); after q->since, oldest first.
+ * An empty q->me and no readable channels leave only the announcements.
  */
 static int
 hist_missed(sqlite3 *db, struct hist_query *q)
@@ -547,15 +627,17 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	/* After the read marker of each conversation, too: what the user
 	 * marked read on another device is not missed. */
 	rc = sqlite3_prepare_v2(db, "SELECT " HIST_COLS " FROM history h "
-	    "WHERE id >= ?1 AND kind IN (1, 2) AND (flags & 1) = 0 AND "
+	    "WHERE id >= ?1 AND (flags & 1) = 0 AND ((kind = 11 AND "
+	    "target = '' AND dm_lo IS NULL) OR (kind IN (1, 2) AND "
 	    "((target = '' AND (dm_lo = ?2 OR dm_hi = ?2) AND "
 	    "(account IS NULL OR lc_fold(account) <> ?2) AND time > "
 	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
 	    "target = CASE WHEN h.dm_lo = ?2 THEN h.dm_hi ELSE h.dm_lo END), "
 	    "0)) OR (target <> '' AND target IN (SELECT value FROM "
-	    "json_each(?3)) AND instr(lc_fold(body), ?4) > 0 AND time > "
+	    "json_each(?3)) AND (instr(lc_fold(body), ?4) > 0 OR "
+	    "instr(lc_fold(body), ?7) > 0) AND time > "
 	    "coalesce((SELECT time FROM read_markers WHERE account = ?6 AND "
-	    "target = h.target), 0))) ORDER BY id LIMIT ?5", -1, &s, NULL);
+	    "target = h.target), 0))))) ORDER BY id LIMIT ?5", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, from);
@@ -566,6 +648,8 @@ hist_missed(sqlite3 *db, struct hist_query *q)
 	    SQLITE_STATIC);
 	sqlite3_bind_int(s, 5, q->limit);
 	sqlite3_bind_int64(s, 6, q->account_id);
+	sqlite3_bind_text(s, 7, q->mention_nick != NULL ? q->mention_nick :
+	    "\x01", -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		hist_push(q, s);
 	sqlite3_finalize(s);
@@ -599,6 +683,13 @@ history_conn_init(sqlite3 *db)
 	    SQLITE_DETERMINISTIC, NULL, hist_sql_fold, NULL, NULL);
 }
 
+/* SQLite's progress callback: non-zero stops the statement. */
+static int
+hist_progress_cb(void *arg)
+{
+	return now_ms() > *(const uint64_t *)arg;
+}
+
 /*
  * Reader thread: run q (a struct hist_query).  Rows come back in
  * ascending id order, except TARGETS (newest first).  Returns an SQLite
@@ -608,9 +699,13 @@ int
 history_query(sqlite3 *db, void *arg)
 {
 	struct hist_query	*q = arg;
-	int64_t			 a, b, mid;
+	struct hist_bound	 lo, hi;
+	int64_t			 mid;
 	int			 rc = SQLITE_OK, half;
 
+	if (q->deadline_ms != 0)
+		sqlite3_progress_handler(db, HIST_PROGRESS_OPS,
+		    hist_progress_cb, &q->deadline_ms);
 	switch (q->sub) {
 	case HQ_TARGETS:
 		rc = hist_targets(db, q);
@@ -645,21 +740,54 @@ history_query(sqlite3 *db, void *arg)
 			    q->limit - q->nrows);
 		break;
 	case HQ_BETWEEN:
-		/* Forwards or backwards: counted from the first bound. */
-		hist_bound_resolve(db, &q->a, 0);
-		hist_bound_resolve(db, &q->b, 0);
-		a = q->a.id;
-		b = q->b.id;
-		if (a <= b)
-			rc = hist_range(db, q, a, b, 0, q->limit);
-		else
-			rc = hist_range(db, q, b, a, 1, q->limit);
+		/* Forwards or backwards: counted from the first bound.  Both
+		 * bounds are exclusive: the earlier one is resolved as "after
+		 * it", the later one as "before it" (a time that falls
+		 * between two messages must not lose the first one after). */
+		lo = q->a;
+		hi = q->b;
+		hist_bound_resolve(db, &lo, 0);
+		hist_bound_resolve(db, &hi, 0);
+		if (lo.id <= hi.id) {
+			hist_bound_resolve(db, &q->a, 1);
+			hist_bound_resolve(db, &q->b, 0);
+			rc = hist_range(db, q, q->a.id, q->b.id, 0, q->limit);
+		} else {
+			hist_bound_resolve(db, &q->a, 0);
+			hist_bound_resolve(db, &q->b, 1);
+			rc = hist_range(db, q, q->b.id, q->a.id, 1, q->limit);
+		}
 		break;
 	}
+	if (q->deadline_ms != 0)
+		sqlite3_progress_handler(db, 0, NULL, NULL);
 	q->rc = rc;
 	if (rc != SQLITE_OK && q->error == NULL)
 		q->error = xstrdup(sqlite3_errmsg(db));
 	return rc;
+}
+
+/*
+ * Writer thread: the search index's high-water mark.  Rows up to it are
+ * in the index (those that belong there: messages with text, not
+ * redacted); rows after it wait for history_fts_work().  Kept in the
+ * meta table, read once.
+ */
+static int64_t
+hist_fts_mark(sqlite3 *db)
+{
+	sqlite3_stmt	*s;
+
+	if (hist_fts_upto >= 0)
+		return hist_fts_upto;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = "
+	    "'fts_upto'", -1, &s, NULL) != SQLITE_OK)
+		return 0;	/* not known: try again next time */
+	hist_fts_upto = 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		hist_fts_upto = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return hist_fts_upto;
 }
 
 /*
@@ -674,16 +802,7 @@ history_fts_work(sqlite3 *db)
 	int		 rc;
 	char		 sql[96];
 
-	if (hist_fts_upto < 0) {
-		hist_fts_upto = 0;
-		if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = "
-		    "'fts_upto'", -1, &s, NULL) == SQLITE_OK) {
-			if (sqlite3_step(s) == SQLITE_ROW)
-				hist_fts_upto = sqlite3_column_int64(s, 0);
-			sqlite3_finalize(s);
-		}
-	}
-	upto = hist_fts_upto;
+	upto = hist_fts_mark(db);
 	/* The chunk: the next FTS_CHUNK rows after the high-water mark. */
 	if (sqlite3_prepare_v2(db, "SELECT MAX(id) FROM (SELECT id FROM history "
 	    "WHERE id > ?1 ORDER BY id LIMIT ?2)", -1, &s, NULL) != SQLITE_OK)
@@ -700,8 +819,7 @@ history_fts_work(sqlite3 *db)
 		return 0;
 	rc = sqlite3_prepare_v2(db, "INSERT INTO history_fts(rowid, body) "
 	    "SELECT id, body FROM history WHERE id > ?1 AND id <= ?2 AND "
-	    "kind IN (1, 2) AND (flags & 1) = 0 AND body IS NOT NULL", -1, &s,
-	    NULL);
+	    HIST_FTS_ROW, -1, &s, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, upto);
 		sqlite3_bind_int64(s, 2, last);
@@ -723,9 +841,113 @@ history_fts_work(sqlite3 *db)
 	return 0;
 }
 
+/* History older than this many milliseconds is deleted (0: keep all). */
+static volatile int64_t	hist_keep_ms;
+
+void
+history_set_retention(int64_t days)
+{
+	hist_keep_ms = days * 86400LL * 1000;
+}
+
 /*
- * Writer thread: redact row id: its text leaves the search index and
- * the table, the row stays (as a marker) with the redacted flag.
+ * Writer thread, when idle: delete a chunk of rows older than the
+ * retention setting, their search index entries first.  Returns 1 if
+ * more are waiting.
+ */
+static int
+hist_retention_work(sqlite3 *db)
+{
+	sqlite3_stmt	*s;
+	int64_t		 keep = hist_keep_ms, upto, last = -1;
+	int		 rc;
+
+	if (keep <= 0)
+		return 0;
+	/* The oldest FTS_CHUNK rows, if the newest of them is too old. */
+	if (sqlite3_prepare_v2(db, "SELECT MAX(id) FROM (SELECT id FROM history "
+	    "WHERE time < ?1 ORDER BY id LIMIT ?2)", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, (int64_t)wall_ms() - keep);
+	sqlite3_bind_int(s, 2, FTS_CHUNK);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		last = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (last < 0)
+		return 0;
+	upto = hist_fts_mark(db);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return 0;
+	rc = sqlite3_prepare_v2(db, "INSERT INTO history_fts(history_fts, "
+	    "rowid, body) SELECT 'delete', id, body FROM history WHERE id <= ?1 "
+	    "AND id <= ?2 AND time < ?3 AND " HIST_FTS_ROW, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, last);
+		sqlite3_bind_int64(s, 2, upto);
+		sqlite3_bind_int64(s, 3, (int64_t)wall_ms() - keep);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+	}
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_prepare_v2(db, "DELETE FROM history WHERE id <= ?1 "
+		    "AND time < ?2", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, last);
+		sqlite3_bind_int64(s, 2, (int64_t)wall_ms() - keep);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+	}
+	if (rc == SQLITE_DONE &&
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 1;
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return 0;
+}
+
+/* Writer thread, when idle: index new rows, forget expired ones. */
+int
+history_idle_work(sqlite3 *db)
+{
+	int	more = history_fts_work(db);
+
+	return hist_retention_work(db) || more;
+}
+
+/*
+ * Add row id to the search index (what != 0) or take it out, if it is
+ * indexed now or ought to be.  The index is an external-content FTS5
+ * table: a 'delete' must be given exactly the text that was indexed,
+ * which is the row's text as long as every change of it comes through
+ * here (so take it out before the text changes, and put it back after).
+ */
+static int
+hist_fts_row(sqlite3 *db, int64_t id, int what)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (id > hist_fts_mark(db))
+		return SQLITE_OK;	/* history_fts_work() will see it */
+	rc = sqlite3_prepare_v2(db, what ? "INSERT INTO history_fts(rowid, "
+	    "body) SELECT id, body FROM history WHERE id = ?1 AND "
+	    HIST_FTS_ROW : "INSERT INTO history_fts(history_fts, rowid, body) "
+	    "SELECT 'delete', id, body FROM history WHERE id = ?1 AND "
+	    HIST_FTS_ROW, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+ * Writer thread: redact row id, a message (PRIVMSG, NOTICE or TAGMSG):
+ * its text leaves the search index and the table, and so do its tags;
+ * the row stays (as a marker) with the redacted flag.  SQLITE_NOTFOUND
+ * when there is no such message, or it is redacted already.
  */
 int
 history_redact(sqlite3 *db, int64_t id)
@@ -733,25 +955,46 @@ history_redact(sqlite3 *db, int64_t id)
 	sqlite3_stmt	*s;
 	int		 rc;
 
-	if (hist_fts_upto >= id) {
-		rc = sqlite3_prepare_v2(db, "INSERT INTO history_fts(history_fts, "
-		    "rowid, body) SELECT 'delete', id, body FROM history WHERE "
-		    "id = ?1 AND body IS NOT NULL AND (flags & 1) = 0", -1, &s,
-		    NULL);
-		if (rc != SQLITE_OK)
-			return rc;
-		sqlite3_bind_int64(s, 1, id);
-		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
-		if (rc != SQLITE_DONE)
-			return rc;
-	}
+	if ((rc = hist_fts_row(db, id, 0)) != SQLITE_OK)
+		return rc;
 	rc = sqlite3_prepare_v2(db, "UPDATE history SET body = NULL, tags = "
-	    "NULL, flags = flags | 1 WHERE id = ?1", -1, &s, NULL);
+	    "NULL, flags = flags | 1 WHERE id = ?1 AND kind IN (1, 2, 3) AND "
+	    "(flags & 1) = 0", -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if (rc != SQLITE_DONE)
+		return rc;
+	return sqlite3_changes(db) > 0 ? SQLITE_OK : SQLITE_NOTFOUND;
+}
+
+/*
+ * Writer thread: the new text of message id (a PRIVMSG or NOTICE, not
+ * redacted), marked edited; the search index follows.  SQLITE_NOTFOUND
+ * when there is no such message (or it was redacted meanwhile).
+ */
+int
+history_edit(sqlite3 *db, int64_t id, const char *text)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = hist_fts_row(db, id, 0)) != SQLITE_OK)
+		return rc;
+	rc = sqlite3_prepare_v2(db, "UPDATE history SET body = ?2, flags = "
+	    "flags | 2 WHERE id = ?1 AND kind IN (1, 2) AND (flags & 1) = 0",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return rc;
+	if (sqlite3_changes(db) == 0)
+		return SQLITE_NOTFOUND;
+	return hist_fts_row(db, id, 1);
 }

@@ -11,6 +11,11 @@
  * A DM side's key is the folded account name, or "~" and the folded nick
  * for someone not logged in (whose DMs are stored but readable by nobody
  * through history: a nick is not an identity).
+ *
+ * A redacted row keeps its place (id, time, sender) but loses its text
+ * and tags; an edited one holds the new text.  Either way the search
+ * index follows.  Every query may carry a deadline (deadline_ms, on the
+ * monotonic clock): past it, the query stops with SQLITE_INTERRUPT.
  */
 #ifndef LANCHAT_HISTORY_H
 #define LANCHAT_HISTORY_H
@@ -33,6 +38,8 @@
 #define HIST_QUIT	9
 #define HIST_MODE	10
 #define HIST_ANNOUNCE	11
+#define HIST_REDACT	12	/* events only: never stored as rows */
+#define HIST_EDIT	13
 
 #define HISTF_REDACTED	0x01
 #define HISTF_EDITED	0x02
@@ -62,6 +69,7 @@ struct hist_row {
 	char		*body;
 	char		*extra;
 	char		*msgid;		/* NULL: derived from the id */
+	int64_t		 account_id;	/* sender's account (0: none) */
 };
 
 /* One selector: a message id or a time. */
@@ -79,14 +87,17 @@ struct hist_query {
 	char		 me[CASEMAP_FOLDSZ + 1];	/* caller's DM key */
 	char		 peer[CASEMAP_FOLDSZ + 1];	/* DM: the other */
 	char		*readable;	/* JSON array of channel folds */
-	struct hist_bound a, b;
+	struct hist_bound a, b;		/* SEARCH: after, before (times,
+					 * both inclusive) */
 	int		 limit;
 	int		 events;	/* JOIN, PART... too */
 	int		 tagmsg;	/* TAGMSG too */
-	char		*text;		/* SEARCH: FTS5 query */
+	char		*text;		/* SEARCH: words to match, or NULL */
 	char		*from;		/* SEARCH: sender nick (folded) */
+	uint64_t	 deadline_ms;	/* now_ms() past this: interrupted */
 	uint64_t	 since;		/* MISSED: after this time */
-	char		*mention;	/* MISSED: folded nick to look for */
+	char		*mention;	/* MISSED: folded account name and */
+	char		*mention_nick;	/* ... folded nick to look for */
 	int64_t		 account_id;	/* MISSED: whose read markers */
 	/* Results. */
 	struct hist_row	*rows;
@@ -103,7 +114,10 @@ void		 history_msgid(int64_t, char *, size_t);
 int		 history_msgid_parse(const char *, int64_t *);
 void		 history_dm_key(const char *, const char *, char *, size_t);
 int		 history_fts_work(sqlite3 *);
+int		 history_idle_work(sqlite3 *);
+void		 history_set_retention(int64_t);
 int		 history_redact(sqlite3 *, int64_t);
+int		 history_edit(sqlite3 *, int64_t, const char *);
 int		 history_row_get(sqlite3 *, int64_t, struct hist_row *);
 void		 history_conn_init(sqlite3 *);
 

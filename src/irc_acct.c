@@ -1,5 +1,6 @@
 /*
- * Accounts from IRC: SASL (AUTHENTICATE, PLAIN and EXTERNAL), REGISTER
+ * Accounts from IRC: SASL (AUTHENTICATE: PLAIN, EXTERNAL, and
+ * X-LANCHAT-TOKEN for the login tokens of token.h), REGISTER
  * (IRCv3 draft/account-registration), NickServ for clients without
  * either, logging in and out, and the rule that a registered nick belongs
  * to its account.
@@ -15,6 +16,12 @@
  * and per address, and over the limit the attempt fails at once with the
  * same words as a wrong password, so nobody learns which accounts exist.
  * For the same reason an unknown account costs a hash of a dummy.
+ *
+ * X-LANCHAT-TOKEN takes "account NUL token": a login token made with
+ * TOKEN NEW (irc_token.c).  Checking it costs one SHA-256, no Argon2, so
+ * it is answered at once; it counts against the same failure limits as
+ * a password.  The session remembers which token it used, so that
+ * NickServ LOGOUT can revoke that one (LOGOUT ALL revokes them all).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +33,7 @@
 #include <sodium.h>
 
 #include "account.h"
+#include "autojoin.h"
 #include "buf.h"
 #include "casemap.h"
 #include "channel.h"
@@ -33,7 +41,7 @@
 #include "conn.h"
 #include "dict.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "log.h"
 #include "monitor.h"
 #include "msg.h"
@@ -44,12 +52,17 @@
 #include "session.h"
 #include "store.h"
 #include "tls.h"
+#include "token.h"
 #include "util.h"
 #include "xmalloc.h"
 
 #define AUTH_NONE		0
 #define AUTH_PLAIN		1
 #define AUTH_EXTERNAL		2
+#define AUTH_TOKEN		3
+
+#define SASL_MECHS_TLS		"PLAIN,EXTERNAL,X-LANCHAT-TOKEN"
+#define SASL_MECHS		"PLAIN,X-LANCHAT-TOKEN"
 
 #define SASL_CHUNK		400	/* IRCv3 sasl: AUTHENTICATE chunk */
 #define SASL_MAX		8192	/* a whole response, base64 */
@@ -65,6 +78,8 @@
 struct auth {
 	int		 mech;
 	struct buf	 data;
+	int		 has_token;	/* logged in with this token: */
+	unsigned char	 token[TOKEN_HASH_BYTES];	/* its hash */
 };
 
 /* Failed logins, or registrations, from one address. */
@@ -138,8 +153,28 @@ irc_auth_free(struct session *s)
 	if (a->data.data != NULL)
 		sodium_memzero(a->data.data, a->data.cap);
 	buf_free(&a->data);
+	sodium_memzero(a, sizeof *a);
 	free(a);
 	s->auth = NULL;
+}
+
+/*
+ * Registration of c's running session completes: a SASL exchange still
+ * open is aborted (IRCv3 sasl: 906), so that an AUTHENTICATE line sent
+ * later is not taken for the response to it.
+ */
+void
+irc_auth_abort(struct client *c)
+{
+	struct auth	*a = c->cur != NULL ? c->cur->auth : NULL;
+
+	if (a == NULL || a->mech == AUTH_NONE)
+		return;
+	a->mech = AUTH_NONE;
+	if (a->data.data != NULL)
+		sodium_memzero(a->data.data, a->data.cap);
+	buf_reset(&a->data);
+	reply_num(c, ERR_SASLABORTED);
 }
 
 /* A NOTICE from NickServ to c (its running session, or all). */
@@ -247,8 +282,12 @@ irc_account_notify(struct client *c)
 	fanout_done(&f);
 }
 
-static void
-irc_set_oper(struct client *c, int on)
+/*
+ * Give c the operator mode (+o) or take it away, as its account's admin
+ * flag says; a registered client is told with MODE.
+ */
+void
+irc_acct_set_oper(struct client *c, int on)
 {
 	if (on == ((c->umodes & UMODE_OPER) != 0))
 		return;
@@ -352,6 +391,11 @@ irc_acct_tick(uint64_t now)
 	TAILQ_FOREACH_SAFE(c, &acct_enforced, enforce_entry, next) {
 		if (now < c->enforce_ms)
 			continue;
+		/* The account may have been dropped meanwhile. */
+		if (c->fold == NULL || account_find_fold(c->fold) == NULL) {
+			irc_enforce_stop(c);
+			continue;
+		}
 		irc_rename_guest(c, "You did not log in to the account that "
 		    "owns your nick");
 	}
@@ -369,6 +413,7 @@ static void
 irc_acct_login(struct client *c, struct account *a, int announce)
 {
 	struct client	*holder;
+	uint32_t	 i;
 
 	free(c->account);
 	c->account = xstrdup(a->name);
@@ -378,9 +423,12 @@ irc_acct_login(struct client *c, struct account *a, int announce)
 		if (announce)
 			irc_account_notify(c);
 	}
+	/* Where the user is now counts as where it will be next time. */
+	for (i = 0; i < c->nchans; i++)
+		autojoin_joined(c, c->chans[i]->chan);
 	reply_num(c, RPL_LOGGEDIN, client_prefix(c), a->name, a->name);
 	if (a->flags & ACCOUNT_ADMIN)
-		irc_set_oper(c, 1);
+		irc_acct_set_oper(c, 1);
 	irc_acct_check_nick(c);
 	/* Someone else squats on the account's nick: the owner is here. */
 	holder = dict_get(&srv.clients, a->fold);
@@ -402,7 +450,7 @@ irc_acct_logout(struct client *c)
 		a->online = NULL;
 	free(c->account);
 	c->account = NULL;
-	irc_set_oper(c, 0);
+	irc_acct_set_oper(c, 0);
 	reply_num(c, RPL_LOGGEDOUT, client_prefix(c));
 	irc_account_notify(c);
 	irc_acct_check_nick(c);
@@ -436,6 +484,49 @@ irc_acct_register(struct client *c, struct session *s)
 	s->client = u;
 	u->cur = s;
 	return u;
+}
+
+/*
+ * Registration of c is about to complete and c asked for want_nick, which
+ * a logged-in user or an account held when it asked.  c gets the nick if
+ * it is free now, or if c logged in to the account that owns it (a
+ * squatter is renamed); c goes on without a nick of its own if it logged
+ * in to the user who holds it (irc_acct_register makes it a device of
+ * that user).  Otherwise c is told 433 and keeps its earlier nick, if
+ * any.  Returns 0 if registration may go on, -1 if c needs a nick first.
+ */
+int
+irc_acct_want_nick(struct client *c)
+{
+	struct account	*mine = NULL;
+	struct client	*o;
+	char		 fold[CASEMAP_FOLDSZ];
+	char		*nick = c->want_nick;
+
+	c->want_nick = NULL;
+	if (casemap_fold(nick, fold, sizeof fold) != 0)
+		goto in_use;
+	if (c->account != NULL)
+		mine = account_find(c->account);
+	o = dict_get(&srv.clients, fold);
+	if (o != NULL && o != c && mine != NULL && mine->online == o &&
+	    !(o->flags & CLIENT_QUIT)) {
+		/* One more device of o: o's nick is the nick. */
+		free(nick);
+		return 0;
+	}
+	if (o != NULL && o != c && mine != NULL &&
+	    account_find_fold(fold) == mine && (o->account == NULL ||
+	    account_find(o->account) != mine))
+		irc_acct_take_nick(o);
+	if (client_set_nick(c, nick, fold) == 0) {
+		free(nick);
+		return 0;
+	}
+in_use:
+	reply_num(c, ERR_NICKNAMEINUSE, reply_param(nick));
+	free(nick);
+	return c->nick != NULL ? 0 : -1;
 }
 
 /* The password check of req came back. */
@@ -488,8 +579,10 @@ irc_login_checked(void *arg, int ok)
 		reply_num(c, RPL_SASLSUCCESS);
 	else
 		irc_ns_notice(c, "You are now logged in as %s.", a->name);
-	if (c->flags & CLIENT_REGISTERED)
+	if (c->flags & CLIENT_REGISTERED) {
+		autojoin_login(c);
 		irc_hist_replay(c, a);
+	}
 out_cur:
 	c->cur = NULL;
 out:
@@ -604,6 +697,51 @@ irc_sasl_external(struct client *c, char *data, size_t len)
 	reply_num(c, RPL_SASLSUCCESS);
 }
 
+/*
+ * SASL X-LANCHAT-TOKEN: account NUL token.  The same limits as a
+ * password, and the same answer for an unknown account, a wrong token,
+ * or a token of another account.
+ */
+static void
+irc_sasl_token(struct client *c, struct auth *au, char *data, size_t len)
+{
+	struct session	*s = c->cur;
+	char		*name = data, *text, *end = data + len;
+	struct account	*a;
+	struct token	*t;
+
+	text = memchr(name, '\0', len);
+	if (text == NULL || text == name || ++text >= end ||
+	    memchr(text, '\0', end - text) != NULL ||
+	    !casemap_utf8_valid(name, strlen(name))) {
+		reply_num(c, ERR_SASLFAIL);
+		return;
+	}
+	a = account_find(name);
+	if (irc_login_blocked(a, s->conn->ip)) {
+		reply_num(c, ERR_SASLFAIL);
+		log_info("conn %llu: token login for '%s' refused: too many "
+		    "failures", (unsigned long long)s->conn->id, name);
+		return;
+	}
+	t = token_check(text);
+	if (a == NULL || t == NULL || t->account != a->id) {
+		irc_login_failed(a, s->conn->ip);
+		reply_num(c, ERR_SASLFAIL);
+		return;
+	}
+	token_touch(t);
+	a->fails = 0;
+	if (c->account != NULL)
+		irc_acct_logout(c);
+	irc_acct_login(c, a, 1);
+	au->has_token = 1;
+	memcpy(au->token, t->hash, sizeof au->token);
+	reply_num(c, RPL_SASLSUCCESS);
+	if (c->flags & CLIENT_REGISTERED)
+		irc_hist_replay(c, a);
+}
+
 /* A whole SASL response arrived (base64 in a->data). */
 static void
 irc_sasl_response(struct client *c, struct auth *a)
@@ -627,6 +765,8 @@ irc_sasl_response(struct client *c, struct auth *a)
 	buf_reset(&a->data);
 	if (mech == AUTH_PLAIN)
 		irc_sasl_plain(c, (char *)bin, binlen);
+	else if (mech == AUTH_TOKEN)
+		irc_sasl_token(c, a, (char *)bin, binlen);
 	else
 		irc_sasl_external(c, (char *)bin, binlen);
 	sodium_memzero(bin, binlen);
@@ -668,13 +808,16 @@ cmd_authenticate(struct client *c, struct msg *m)
 		else if (strcasecmp(p, "EXTERNAL") == 0 &&
 		    (s->conn->flags & CONN_SECURE))
 			a->mech = AUTH_EXTERNAL;
+		else if (strcasecmp(p, "X-LANCHAT-TOKEN") == 0)
+			a->mech = AUTH_TOKEN;
 		else {
 			reply_num(c, RPL_SASLMECHS, (s->conn->flags &
-			    CONN_SECURE) ? "PLAIN,EXTERNAL" : "PLAIN");
+			    CONN_SECURE) ? SASL_MECHS_TLS : SASL_MECHS);
 			reply_num(c, ERR_SASLFAIL);
 			return 0;
 		}
 		buf_reset(&a->data);
+		a->has_token = 0;
 		session_sendf(s, ":%s AUTHENTICATE +", srv.name);
 		return 0;
 	}
@@ -811,6 +954,7 @@ irc_register_start(struct client *c, const char *name, const char *password,
 	struct session		*s = c->cur;
 	struct register_req	*req;
 	struct addr_count	*ac;
+	struct client		*holder;
 	char			 fold[CASEMAP_FOLDSZ], why[160];
 	size_t			 pl = strlen(password);
 	const char		*shown = reply_param(name);
@@ -837,6 +981,13 @@ irc_register_start(struct client *c, const char *name, const char *password,
 	    dict_get(&acct_pending, fold) != NULL) {
 		irc_register_reply(c, via, "ACCOUNT_EXISTS", name,
 		    "The account %s exists already", name);
+		return;
+	}
+	/* An account owns its nick: made under someone else's nick now,
+	 * it would take that nick from them at once (irc_acct_login). */
+	if ((holder = dict_get(&srv.clients, fold)) != NULL && holder != c) {
+		irc_register_reply(c, via, "BAD_ACCOUNT_NAME", shown,
+		    "%s is someone else's nick now", shown);
 		return;
 	}
 	if (pl < PWHASH_MIN_LEN) {
@@ -879,15 +1030,18 @@ int
 cmd_register(struct client *c, struct msg *m)
 {
 	const char	*name = m->params[0];
+	const char	*nick = c->nick != NULL ? c->nick : c->want_nick;
 
-	if (strcmp(name, "*") == 0) {
-		if (c->nick == NULL) {
-			reply_fail(c, "REGISTER", "NEED_NICK", "*",
-			    "Choose a nick with NICK first");
-			return 0;
-		}
-		name = c->nick;
+	/* draft/account-registration: NEED_NICK before any NICK, and
+	 * ACCOUNT_EXISTS must not come before NICK either, whatever the
+	 * name asked for. */
+	if (nick == NULL) {
+		reply_fail(c, "REGISTER", "NEED_NICK", "*",
+		    "Choose a nick with NICK first");
+		return 0;
 	}
+	if (strcmp(name, "*") == 0)
+		name = nick;
 	irc_register_start(c, name, m->params[2], VIA_REGISTER);
 	return 0;
 }
@@ -901,14 +1055,34 @@ cmd_verify(struct client *c, struct msg *m)
 	return 0;
 }
 
-/* The password of the drop request is right: drop the account. */
+/* Log c out if it is logged in to the account whose fold is arg. */
+static void
+irc_acct_logout_fold(struct client *c, void *arg)
+{
+	char	fold[CASEMAP_FOLDSZ];
+
+	if (c->account != NULL && casemap_fold(c->account, fold,
+	    sizeof fold) == 0 && strcmp(fold, arg) == 0)
+		irc_acct_logout(c);
+}
+
+/*
+ * The account is dropped (or not).  Everyone logged in to it is logged
+ * out now, when it no longer exists: nobody is left logged in to an
+ * account that is gone, and nobody is told to log in to it to keep a
+ * nick that nobody owns any more.
+ */
 static void
 irc_acct_dropped(void *arg, int status, struct account *a)
 {
 	struct session	*s = arg;
 	struct client	*c = s->client;
 
-	(void)a;
+	if (status == SQLITE_OK && a != NULL) {
+		if (c != NULL)
+			c->cur = NULL;
+		client_each_reg(irc_acct_logout_fold, a->fold);
+	}
 	if (!(s->flags & SESSION_QUIT) && c != NULL) {
 		c->cur = s;
 		if (status == SQLITE_OK)
@@ -924,14 +1098,6 @@ irc_acct_dropped(void *arg, int status, struct account *a)
 static void
 irc_acct_drop_confirmed(struct client *c, struct account *a)
 {
-	struct client	*u = a->online;
-
-	if (u != NULL) {
-		irc_acct_logout(u);
-		a->online = NULL;
-	}
-	if (c->account != NULL && account_find(c->account) == a)
-		irc_acct_logout(c);
 	if (account_drop(a, irc_acct_dropped, session_ref(c->cur)) != 0) {
 		session_unref(c->cur);
 		irc_ns_notice(c, "The server is busy; try again later.");
@@ -977,6 +1143,91 @@ irc_pass_hashed(void *arg, char *hash)
 	free(req);
 }
 
+struct cert_req {
+	struct session	*s;
+	int		 add;
+	char		 fp[65];
+};
+
+/* A CERT ADD or DEL is committed (or not): say so, and read on. */
+static void
+irc_cert_changed(void *arg, int status, struct account *a)
+{
+	struct cert_req	*req = arg;
+	struct session	*s = req->s;
+	struct client	*c = s->client;
+
+	(void)a;
+	if (!(s->flags & SESSION_QUIT) && c != NULL) {
+		c->cur = s;
+		if (status != SQLITE_OK && req->add &&
+		    (status & 0xff) == SQLITE_CONSTRAINT)
+			irc_ns_notice(c, "That certificate belongs to an "
+			    "account already.");
+		else if (status != SQLITE_OK)
+			irc_ns_notice(c, "The certificate could not be %s: "
+			    "%s.", req->add ? "added" : "removed",
+			    store_strerror(status));
+		else if (req->add)
+			irc_ns_notice(c, "Certificate %s added.", req->fp);
+		else
+			irc_ns_notice(c, "Certificate %s removed.", req->fp);
+		c->cur = NULL;
+	}
+	session_resume(s);
+	session_unref(s);
+	free(req);
+}
+
+/*
+ * Add (or remove) certificate fingerprint fp to a.  The answer comes
+ * once it is on disk, and the session waits for it, so that a CERT LIST
+ * or SASL EXTERNAL right behind sees the change.
+ */
+static void
+irc_cert_start(struct client *c, struct account *a, const char *fp, int add)
+{
+	struct cert_req	*req = xcalloc(1, sizeof *req);
+	int		 rc;
+
+	req->s = session_ref(c->cur);
+	req->add = add;
+	strlcpy_u(req->fp, fp, sizeof req->fp);
+	rc = add ? account_add_certfp(a, fp, irc_cert_changed, req) :
+	    account_del_certfp(a, fp, irc_cert_changed, req);
+	if (rc != 0) {
+		session_unref(req->s);
+		free(req);
+		irc_ns_notice(c, "The server is busy; try again.");
+		return;
+	}
+	session_pause(c->cur);
+}
+
+/*
+ * LOGOUT: the login token this session used dies with it; with all,
+ * every token of the account does.  Returns how many were revoked.
+ */
+static size_t
+irc_acct_logout_tokens(struct client *c, int all)
+{
+	struct auth	*au = c->cur->auth;
+	struct account	*a = account_find(c->account);
+	struct token	*t;
+
+	if (a == NULL)
+		return 0;
+	if (all)
+		return token_revoke_account(a->id);
+	if (au == NULL || !au->has_token)
+		return 0;
+	au->has_token = 0;
+	if ((t = token_find_hash(au->token)) == NULL || t->account != a->id)
+		return 0;
+	token_revoke(t);
+	return 1;
+}
+
 /* NickServ's commands, from PRIVMSG NickServ or the NS command. */
 static void
 irc_nickserv(struct client *c, char *text)
@@ -997,7 +1248,8 @@ irc_nickserv(struct client *c, char *text)
 		irc_ns_notice(c, "REGISTER <password> - make an account named "
 		    "after your nick");
 		irc_ns_notice(c, "IDENTIFY [account] <password> - log in");
-		irc_ns_notice(c, "LOGOUT - log out");
+		irc_ns_notice(c, "LOGOUT [ALL] - log out (and end the login "
+		    "token of this device, or with ALL of every device)");
 		irc_ns_notice(c, "SET PASSWORD <new password>");
 		irc_ns_notice(c, "INFO [account] - about an account");
 		irc_ns_notice(c, "CERT ADD|DEL|LIST [fingerprint] - log in "
@@ -1024,8 +1276,14 @@ irc_nickserv(struct client *c, char *text)
 		if (c->account == NULL)
 			irc_ns_notice(c, "You are not logged in.");
 		else {
+			size_t n = irc_acct_logout_tokens(c, argc >= 2 &&
+			    strcasecmp(argv[1], "ALL") == 0);
+
 			irc_acct_logout(c);
 			irc_ns_notice(c, "You are logged out.");
+			if (n > 0)
+				irc_ns_notice(c, "%zu login token%s revoked.",
+				    n, n == 1 ? "" : "s");
 		}
 	} else if (strcasecmp(argv[0], "SET") == 0 && argc >= 3 &&
 	    strcasecmp(argv[1], "PASSWORD") == 0) {
@@ -1090,18 +1348,12 @@ irc_nickserv(struct client *c, char *text)
 				    "an account already.");
 				return;
 			}
-			if (account_add_certfp(a, fp, NULL, NULL) != 0)
-				irc_ns_notice(c, "The server is busy.");
-			else
-				irc_ns_notice(c, "Certificate %s added.", fp);
+			irc_cert_start(c, a, fp, 1);
 		} else if (argc >= 3 && strcasecmp(argv[1], "DEL") == 0) {
 			if (account_by_certfp(argv[2]) != a)
 				irc_ns_notice(c, "Not one of yours.");
-			else if (account_del_certfp(a, argv[2], NULL, NULL) !=
-			    0)
-				irc_ns_notice(c, "The server is busy.");
 			else
-				irc_ns_notice(c, "Certificate removed.");
+				irc_cert_start(c, a, argv[2], 0);
 		} else
 			irc_ns_notice(c, "Usage: CERT ADD|DEL|LIST "
 			    "[fingerprint]");

@@ -11,13 +11,14 @@
 
 #include "buf.h"
 #include "casemap.h"
+#include "autojoin.h"
 #include "channel.h"
 #include "chanreg.h"
 #include "client.h"
 #include "deliver.h"
 #include "history.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "msg.h"
 #include "numeric.h"
 #include "reply.h"
@@ -115,6 +116,9 @@ irc_join_check(struct client *c, struct channel *ch, const char *key)
 {
 	int	invited = client_has_invite(c, ch->fold);
 
+	/* An operator by account runs the channel: it passes (chanreg.c). */
+	if (chanreg_access(ch, c) & MEMBER_OP)
+		return 0;
 	if (ch->key != NULL && (key == NULL || strcmp(key, ch->key) != 0))
 		return 475;
 	if (ch->limit > 0 && ch->nmembers >= (uint64_t)ch->limit && !invited)
@@ -127,8 +131,9 @@ irc_join_check(struct client *c, struct channel *ch, const char *key)
 	return 0;
 }
 
-static void
-irc_join_one(struct client *c, const char *name, const char *key)
+/* JOIN one channel, with every check JOIN makes (also for autojoin). */
+void
+irc_join_channel(struct client *c, const char *name, const char *key)
 {
 	char			 fold[CASEMAP_FOLDSZ], why[160];
 	struct channel		*ch;
@@ -176,8 +181,11 @@ irc_join_one(struct client *c, const char *name, const char *key)
 		created = 1;
 	}
 	m = channel_join(ch, c);
-	if (created)
+	autojoin_joined(c, ch);
+	if (created) {
 		m->modes |= MEMBER_OP;	/* the first to join runs it */
+		chanreg_created(ch, c);	/* and keeps it, if logged in */
+	}
 	client_del_invite(c, ch->fold);
 
 	ev = event_new(c, HIST_JOIN, AUD_SELF | AUD_CHANNEL);
@@ -192,6 +200,8 @@ irc_join_one(struct client *c, const char *name, const char *key)
 	r->extra = xstrdup(c->account != NULL ? c->account : "*");
 	ev->after = irc_join_after;
 	event_submit(ev);
+	if (!created)
+		chanreg_joined(ch, m);	/* status by account, after the JOIN */
 }
 
 /*
@@ -246,6 +256,7 @@ irc_part_one(struct client *c, struct membership *m, const char *reason)
 	r = irc_chan_row(ev, m->chan);
 	if (reason != NULL)
 		r->body = xstrdup(reason);
+	autojoin_left(c, m->chan);
 	channel_part(m);
 	event_submit(ev);
 }
@@ -275,7 +286,7 @@ cmd_join(struct client *c, struct msg *m)
 		key = kp != NULL ? strsep(&kp, ",") : NULL;
 		if (*name == '\0')
 			continue;
-		irc_join_one(c, name, key != NULL && *key != '\0' ? key :
+		irc_join_channel(c, name, key != NULL && *key != '\0' ? key :
 		    NULL);
 	}
 	return 0;
@@ -559,6 +570,7 @@ cmd_kick(struct client *c, struct msg *m)
 		r->extra = xstrdup(t->nick);
 		r->body = xstrdup(reason);
 		last = ch->nmembers == 1;
+		autojoin_left(t, ch);
 		channel_part(them);
 		event_submit(ev);
 		/* A kick of oneself: the channel may be gone, and c is no

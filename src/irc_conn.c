@@ -20,13 +20,14 @@
 #include "deliver.h"
 #include "history.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "monitor.h"
 #include "msg.h"
 #include "numeric.h"
 #include "reply.h"
 #include "server.h"
 #include "session.h"
+#include "upload.h"
 #include "util.h"
 #include "whowas.h"
 #include "xmalloc.h"
@@ -80,6 +81,20 @@ cmd_nick(struct client *c, struct msg *m)
 	o = dict_get(&srv.clients, fold);
 	if (o != NULL && o != c) {
 		a = account_find_fold(fold);
+		/* Before registration, a nick that a logged-in user or an
+		 * account holds may yet be this client's: a SASL login still
+		 * to come makes it a device of that user, or its owner.
+		 * Registration decides (irc_acct_want_nick). */
+		if (!(c->flags & CLIENT_REGISTERED) &&
+		    (o->flags & CLIENT_REGISTERED) && (o->account != NULL ||
+		    a != NULL) && (a == NULL || c->account == NULL ||
+		    account_find(c->account) != a || (o->account != NULL &&
+		    account_find(o->account) == a))) {
+			free(c->want_nick);
+			c->want_nick = xstrdup(nick);
+			session_try_register(c->cur);
+			return 0;
+		}
 		/* The owner of a registered nick takes it back from whoever
 		 * holds it without being logged into it. */
 		if (a == NULL || c->account == NULL ||
@@ -92,6 +107,8 @@ cmd_nick(struct client *c, struct msg *m)
 		irc_acct_take_nick(o);
 	}
 	if (!(c->flags & CLIENT_REGISTERED)) {
+		free(c->want_nick);
+		c->want_nick = NULL;
 		client_set_nick(c, nick, fold);
 		session_try_register(c->cur);
 		return 0;
@@ -209,11 +226,24 @@ cmd_quit(struct client *c, struct msg *m)
 	return -1;
 }
 
-/* The ISUPPORT (005) tokens, as they are now. */
+/* Add an ISUPPORT value, escaped as the spec wants (\x20, \x5C, \x3D). */
 static void
-irc_isupport_tokens(struct buf *b)
+irc_isupport_value(struct buf *b, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == ' ' || *v == '\\' || *v == '=')
+			buf_printf(b, "\\x%02X", (unsigned char)*v);
+		else
+			buf_addch(b, *v);
+	}
+}
+
+/* The ISUPPORT (005) tokens, as they are now, for session s. */
+static void
+irc_isupport_tokens(const struct session *s, struct buf *b)
 {
 	long long	t = srv.cfg.max_targets;
+	char		url[512];
 
 	buf_printf(b, "AWAYLEN=%d BOT=B CASEMAPPING=%s CHANLIMIT=#:%lld "
 	    "CHANMODES=beI,k,l,imnst CHANNELLEN=%d CHANTYPES=# "
@@ -233,6 +263,14 @@ irc_isupport_tokens(struct buf *b)
 	    t, t, t, t, t, t);
 	buf_printf(b, "TOPICLEN=%d USERLEN=%d UTF8ONLY WHOX", TOPICLEN,
 	    USERLEN);
+	/* FILEHOST: where this session uploads (upload.c says how the URL
+	 * is chosen); the ircv3 draft name and soju's, for every client. */
+	if (s != NULL && upload_url(s, url, sizeof url) == 0) {
+		buf_addstr(b, " draft/FILEHOST=");
+		irc_isupport_value(b, url);
+		buf_addstr(b, " soju.im/FILEHOST=");
+		irc_isupport_value(b, url);
+	}
 }
 
 /* Send ISUPPORT as 005 lines of at most 13 tokens each. */
@@ -245,7 +283,8 @@ irc_isupport(struct client *c)
 
 	buf_init(&all);
 	buf_init(&line);
-	irc_isupport_tokens(&all);
+	irc_isupport_tokens(c->cur != NULL ? c->cur :
+	    TAILQ_FIRST(&c->sessions), &all);
 	for (p = all.data; (tok = strsep(&p, " ")) != NULL;) {
 		if (*tok == '\0')
 			continue;

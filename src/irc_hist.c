@@ -23,6 +23,7 @@
 #include "client.h"
 #include "history.h"
 #include "irc.h"
+#include "lc_limits.h"
 #include "line.h"
 #include "log.h"
 #include "marker.h"
@@ -109,8 +110,27 @@ irc_hist_readable(const struct client *c, const struct channel *only)
 	return buf_detach(&b);
 }
 
+/* The JSON array of the channels c is in (TARGETS lists c's own
+ * conversations, not every public channel). */
+static char *
+irc_hist_joined(const struct client *c)
+{
+	struct buf	b;
+	uint32_t	i;
+
+	buf_init(&b);
+	buf_addch(&b, '[');
+	for (i = 0; i < c->nchans; i++) {
+		if (i > 0)
+			buf_addch(&b, ',');
+		irc_json_str(&b, c->chans[i]->chan->fold);
+	}
+	buf_addch(&b, ']');
+	return buf_detach(&b);
+}
+
 /* c's own DM key, or "" when c is not logged in (no DM history then). */
-static void
+void
 irc_hist_me(const struct client *c, char *out, size_t outsz)
 {
 	char	fold[CASEMAP_FOLDSZ];
@@ -122,8 +142,10 @@ irc_hist_me(const struct client *c, char *out, size_t outsz)
 }
 
 /* The DM key of whoever `nick` names: the account of the user online
- * under that nick, a registered account, or the nick itself. */
-static void
+ * under that nick, a registered account, or the nick itself; shown gets
+ * the name to show (the nick online, else the account's name).  out is
+ * "" when nick cannot be a name. */
+void
 irc_hist_peer(const char *nick, char *out, size_t outsz, char *shown,
     size_t shownsz)
 {
@@ -171,9 +193,12 @@ irc_hist_key_name(const char *key, char *out, size_t outsz)
 
 /*
  * The line that replays row r to session s, tags included, in batch
- * (NULL: none).  NULL when s may not see this kind of line.
+ * (NULL: none), addressed to dmtarget if not NULL (else the row's own
+ * target).  NULL when s may not see this kind of line, or the row is
+ * redacted.  An edited row shows its current text.  The caller owns the
+ * reference.  CHATHISTORY, the login replay and SEARCH all use it.
  */
-static struct line *
+struct line *
 irc_hist_line(const struct hist_row *r, const struct session *s,
     const char *batch, const char *dmtarget)
 {
@@ -187,6 +212,7 @@ irc_hist_line(const struct hist_row *r, const struct session *s,
 	if (r->flags & HISTF_REDACTED)
 		return NULL;
 	if (r->kind != HIST_PRIVMSG && r->kind != HIST_NOTICE &&
+	    r->kind != HIST_ANNOUNCE &&
 	    (!events || (r->kind == HIST_TAGMSG && !tags)))
 		return NULL;
 	buf_init(&b);
@@ -257,6 +283,12 @@ irc_hist_line(const struct hist_row *r, const struct session *s,
 		buf_printf(&b, ":%s MODE %s %s", r->sender, t,
 		    r->body != NULL ? r->body : "");
 		break;
+	case HIST_ANNOUNCE:
+		/* From this server, whatever it was called then. */
+		buf_printf(&b, ":%s NOTICE %s :" IRC_ANNOUNCE_FMT, srv.name, t,
+		    r->extra != NULL ? r->extra : "*",
+		    r->body != NULL ? r->body : "");
+		break;
 	default:
 		buf_free(&b);
 		return NULL;
@@ -266,9 +298,10 @@ irc_hist_line(const struct hist_row *r, const struct session *s,
 	return l;
 }
 
-/* Open a batch of type (with one parameter) for c's session; the id
- * goes in id, or id[0] = '\0' when the session has no batch cap. */
-static void
+/* Open a batch of type (with one parameter, or none with NULL) for c's
+ * session; the id goes in id, or id[0] = '\0' when the session has no
+ * batch cap. */
+void
 irc_hist_batch_open(struct client *c, char *id, size_t idsz,
     const char *type, const char *param)
 {
@@ -283,7 +316,8 @@ irc_hist_batch_open(struct client *c, char *id, size_t idsz,
 		client_sendf(c, ":%s BATCH +%s %s", srv.name, id, type);
 }
 
-static void
+/* Close the batch irc_hist_batch_open() opened (if it did). */
+void
 irc_hist_batch_close(struct client *c, const char *id)
 {
 	if (id[0] != '\0')
@@ -292,6 +326,21 @@ irc_hist_batch_close(struct client *c, const char *id)
 
 static const char *const hist_subs[] = { NULL, "LATEST", "BEFORE", "AFTER",
     "AROUND", "BETWEEN", "TARGETS" };
+
+/*
+ * The context of a FAIL about subcommand sub and target (NULL or "":
+ * none): "<subcommand> <target>", two parameters (IRCv3 chathistory
+ * errors), the target as the client sent it when it is safe to echo.
+ */
+static const char *
+irc_hist_ctx(char *out, size_t outsz, const char *sub, const char *target)
+{
+	if (target == NULL || *target == '\0')
+		snprintf(out, outsz, "%s", sub);
+	else
+		snprintf(out, outsz, "%s %s", sub, reply_param(target));
+	return out;
+}
 
 /* The query is done: send the batch (or the error) to whoever asked. */
 static void
@@ -302,6 +351,7 @@ irc_hist_done(void *arg, int rc)
 	struct client		*c;
 	struct line		*l;
 	char			 id[32], ts[40], name[NAME_MAX_BYTES + 1];
+	char			 ctx[LINE_MAX_BODY + 16];
 	struct channel		*ch;
 	int			 i;
 
@@ -313,7 +363,8 @@ irc_hist_done(void *arg, int rc)
 		log_warnx("history query failed: %s", q->error != NULL ?
 		    q->error : store_strerror(rc));
 		reply_fail(c, "CHATHISTORY", "MESSAGE_ERROR",
-		    q->sub == HQ_TARGETS ? "TARGETS" : hist_subs[q->sub],
+		    irc_hist_ctx(ctx, sizeof ctx, q->sub == HQ_TARGETS ?
+		    "TARGETS" : hist_subs[q->sub], req->name),
 		    "Messages could not be retrieved");
 		goto out;
 	}
@@ -415,6 +466,7 @@ cmd_chathistory(struct client *c, struct msg *m)
 	struct hist_req		*req;
 	const char		*sub = m->params[0];
 	char			 shown[NAME_MAX_BYTES + 1];
+	char			 ctx[LINE_MAX_BODY + 16];
 	long long		 limit;
 	int			 i, which = 0, nsel;
 
@@ -455,7 +507,7 @@ cmd_chathistory(struct client *c, struct msg *m)
 			return 0;
 		}
 		irc_hist_me(c, q->me, sizeof q->me);
-		q->readable = irc_hist_readable(c, NULL);
+		q->readable = irc_hist_joined(c);
 	} else {
 		if (irc_hist_selector(m->params[2], &q->a, which == HQ_LATEST ||
 		    which == HQ_BEFORE) != 0 || (which == HQ_BETWEEN &&
@@ -471,8 +523,8 @@ cmd_chathistory(struct client *c, struct msg *m)
 		if (irc_hist_target(c, m->params[1], q, shown,
 		    sizeof shown) != 0) {
 			reply_fail(c, "CHATHISTORY", "INVALID_TARGET",
-			    hist_subs[which], "%s :Messages could not be "
-			    "retrieved", reply_param(m->params[1]));
+			    irc_hist_ctx(ctx, sizeof ctx, hist_subs[which],
+			    m->params[1]), "Messages could not be retrieved");
 			history_query_free(q);
 			return 0;
 		}
@@ -482,7 +534,9 @@ cmd_chathistory(struct client *c, struct msg *m)
 	strlcpy_u(req->name, shown, sizeof req->name);
 	req->later = reply_later(c);
 	if (store_read(irc_hist_run, irc_hist_done, req) != 0) {
-		reply_fail(c, "CHATHISTORY", "MESSAGE_ERROR", hist_subs[which],
+		reply_fail(c, "CHATHISTORY", "MESSAGE_ERROR",
+		    irc_hist_ctx(ctx, sizeof ctx, hist_subs[which],
+		    which == HQ_TARGETS ? NULL : m->params[1]),
 		    "Messages could not be retrieved");
 		later_end(req->later);
 		history_query_free(q);
@@ -546,8 +600,10 @@ cmd_markread(struct client *c, struct msg *m)
 		    "Missing parameters");
 		return 0;
 	}
+	/* Not INTERNAL_ERROR, which says "try again": logging in is what
+	 * helps (the code other servers send here too). */
 	if (c->account == NULL || (a = account_find(c->account)) == NULL) {
-		reply_fail(c, "MARKREAD", "INTERNAL_ERROR",
+		reply_fail(c, "MARKREAD", "ACCOUNT_REQUIRED",
 		    reply_param(m->params[0]), "Read markers are kept for "
 		    "logged-in users");
 		return 0;
@@ -636,6 +692,15 @@ irc_replay_done(void *arg, int rc)
 	for (i = 0; i < q->nrows; i++) {
 		const struct hist_row *r = &q->rows[i];
 
+		if (r->kind == HIST_ANNOUNCE) {
+			/* Server notices, outside any conversation. */
+			l = irc_hist_line(r, c->cur, NULL, c->nick);
+			if (l != NULL) {
+				client_send(c, l);
+				line_unref(l);
+			}
+			continue;
+		}
 		keep[i] = r->target[0] == '\0' ||
 		    irc_hist_mentions(r->body, q->mention) ||
 		    irc_hist_mentions(r->body, nick);
@@ -667,9 +732,10 @@ out:
 }
 
 /*
- * c (its running session) just logged in to a: a session that cannot
- * ask for history itself (no draft/chathistory) is sent the DMs and
- * mentions that came while a was away, after its read markers.
+ * c (its running session) just logged in to a: it is sent the
+ * announcements made while a was away, and, when it cannot ask for
+ * history itself (no draft/chathistory), the DMs and mentions that came
+ * meanwhile, after its read markers.
  */
 void
 irc_hist_replay(struct client *c, struct account *a)
@@ -678,17 +744,22 @@ irc_hist_replay(struct client *c, struct account *a)
 	struct hist_req		*req;
 	char			 fold[CASEMAP_FOLDSZ];
 
-	if (c->cur == NULL || client_has_cap(c, CAP_CHATHISTORY))
+	if (c->cur == NULL)
 		return;
 	q = xcalloc(1, sizeof *q);
 	q->sub = HQ_MISSED;
 	q->limit = REPLAY_MAX;
 	q->since = a->last_seen != 0 ? a->last_seen : a->created * 1000;
-	history_dm_key(a->fold, NULL, q->me, sizeof q->me);
-	q->readable = irc_hist_readable(c, NULL);
-	casemap_fold(a->name, fold, sizeof fold);
-	q->mention = xstrdup(fold);
 	q->account_id = a->id;
+	if (!client_has_cap(c, CAP_CHATHISTORY)) {
+		history_dm_key(a->fold, NULL, q->me, sizeof q->me);
+		q->readable = irc_hist_readable(c, NULL);
+		casemap_fold(a->name, fold, sizeof fold);
+		q->mention = xstrdup(fold);
+		if (c->nick != NULL &&
+		    casemap_fold(c->nick, fold, sizeof fold) == 0)
+			q->mention_nick = xstrdup(fold);
+	}
 	req = xcalloc(1, sizeof *req);
 	req->q = q;
 	req->replay = 1;

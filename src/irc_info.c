@@ -26,7 +26,7 @@
 #include "cmd.h"
 #include "conn.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "monitor.h"
 #include "msg.h"
 #include "numeric.h"
@@ -634,8 +634,14 @@ struct help_entry {
 
 static const struct help_entry help_entries[] = {
 	{ "ADMIN", "ADMIN [<server>]", "Who runs this server." },
+	{ "ANNOUNCE", "ANNOUNCE :<text>",
+	  "Admins: a notice to everyone, kept for those away." },
+	{ "APPROVE", "APPROVE <account>",
+	  "Admins: let in an account that waits for approval." },
 	{ "AWAY", "AWAY [:<message>]",
 	  "Mark yourself away with a message, or back without one." },
+	{ "BAN", "BAN ADD <address>[/<prefix>] [:<reason>] | DEL <address> | "
+	  "LIST", "Admins: refuse connections from addresses." },
 	{ "CAP", "CAP LS [302] | REQ :<caps> | LIST | END",
 	  "Negotiate IRCv3 capabilities." },
 	{ "HELP", "HELP [<command>]",
@@ -649,6 +655,8 @@ static const struct help_entry help_entries[] = {
 	  "Join channels; JOIN 0 leaves all of them." },
 	{ "KICK", "KICK <#channel> <nick>[,...] [:<reason>]",
 	  "Remove someone from a channel (channel operators)." },
+	{ "KILL", "KILL <nick> [:<reason>]",
+	  "Admins: disconnect every session of a user." },
 	{ "LIST", "LIST [<#channel|mask|condition>[,...]]",
 	  "List channels, filtered by name, users (<n >n) or age." },
 	{ "LUSERS", "LUSERS", "How many users and channels there are." },
@@ -670,10 +678,14 @@ static const struct help_entry help_entries[] = {
 	  "Send a message to a channel or a nick." },
 	{ "QUIT", "QUIT [:<reason>]", "Leave the server." },
 	{ "SETNAME", "SETNAME :<real name>", "Change your real name." },
+	{ "SUSPEND", "SUSPEND <account> [:<reason>]",
+	  "Admins: lock an account out and end its sessions." },
 	{ "TAGMSG", "TAGMSG <target>", "Send only message tags (typing...)." },
 	{ "TIME", "TIME [<server>]", "The server's local time." },
 	{ "TOPIC", "TOPIC <#channel> [:<topic>]",
 	  "Show or set a channel's topic." },
+	{ "UNSUSPEND", "UNSUSPEND <account>",
+	  "Admins: let a suspended account in again." },
 	{ "USER", "USER <user> 0 * :<real name>",
 	  "Your user name and real name, when registering." },
 	{ "USERHOST", "USERHOST <nick> [<nick> ...]",
@@ -718,6 +730,10 @@ cmd_help(struct client *c, struct msg *m)
 		reply_num(c, RPL_HELPSTART, "*",
 		    "lanchat commands (HELP <command> for more):");
 		for (i = 0; i < n; i++) {
+			/* Admin commands only to those who may use them. */
+			if ((tab[i].flags & CMD_OPER) &&
+			    !(c->umodes & UMODE_OPER))
+				continue;
 			h = help_find(tab[i].name);
 			snprintf(line, sizeof line, "%-9s %s", tab[i].name,
 			    h != NULL ? h->text : "(no description yet)");

@@ -4,7 +4,8 @@
  * and parameters, applies the changes to the client or the channel, and
  * tells: numerics to the asker, and one MODE line with the changes that
  * took effect to the user (user modes) or to every member (channel
- * modes).  Nothing here is kept after the command returns.
+ * modes).  Changes to a registered channel are handed to chanreg.c,
+ * which keeps them.
  *
  * Choices where the specs leave room:
  * - "MODE #chan b" is answered for anyone who may see the channel; the
@@ -30,7 +31,7 @@
 #include "deliver.h"
 #include "history.h"
 #include "irc.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "mode.h"
 #include "msg.h"
 #include "numeric.h"
@@ -52,6 +53,7 @@ struct irc_mode_echo {
 	struct client	*from;
 	struct channel	*ch;
 	struct buf	 modes;		/* "+o-v" */
+	struct buf	 hargs;		/* args for history: keys hidden */
 	struct buf	 args;		/* " bob carol" */
 	size_t		 last;		/* offset of the last argument */
 	int		 nargs;
@@ -204,6 +206,7 @@ irc_mode_echo_init(struct irc_mode_echo *e, struct client *from,
 	e->ch = ch;
 	buf_init(&e->modes);
 	buf_init(&e->args);
+	buf_init(&e->hargs);
 	e->head = strlen(client_prefix(from)) + strlen(ch->name) + 9;
 }
 
@@ -229,12 +232,24 @@ irc_mode_echo_flush(struct irc_mode_echo *e)
 	} else
 		event_text(ev, 0, ":%s MODE %s %s", client_prefix(e->from),
 		    e->ch->name, e->modes.data);
-	irc_chan_row(ev, e->ch)->body = xstrdup(ev->text[0] +
-	    strlen(client_prefix(e->from)) + strlen(e->ch->name) + 8);
+	{
+		char	*body;
+
+		if (e->nargs > 0) {
+			const char *hl = strrchr(e->hargs.data, ' ') + 1;
+
+			xasprintf(&body, "%s%.*s%s%s", e->modes.data,
+			    (int)(hl - e->hargs.data), e->hargs.data,
+			    msg_param_is_middle(hl) ? "" : ":", hl);
+		} else
+			body = xstrdup(e->modes.data);
+		irc_chan_row(ev, e->ch)->body = body;
+	}
 	event_submit(ev);
 	chanreg_changed(e->ch);
 	buf_reset(&e->modes);
 	buf_reset(&e->args);
+	buf_reset(&e->hargs);
 	e->nargs = 0;
 	e->sign = 0;
 }
@@ -259,6 +274,9 @@ irc_mode_echo_add(struct irc_mode_echo *e, int add, char letter,
 		e->last = e->args.len;
 		buf_addstr(&e->args, arg);
 		e->nargs++;
+		/* History outlives the key: readers later must not learn it. */
+		buf_addch(&e->hargs, ' ');
+		buf_addstr(&e->hargs, letter == 'k' ? "*" : arg);
 	}
 }
 
@@ -268,6 +286,7 @@ irc_mode_echo_done(struct irc_mode_echo *e)
 	irc_mode_echo_flush(e);
 	buf_free(&e->modes);
 	buf_free(&e->args);
+	buf_free(&e->hargs);
 }
 
 /*
@@ -367,8 +386,13 @@ irc_mode_chan_list_change(struct irc_mode_ctx *x, const struct mode_change *mc)
 		case 1:
 			return;		/* already there */
 		}
-	} else if (channel_list_del(l, mask) != 0)
-		return;			/* was not there */
+		chanreg_list_add(x->ch, mc->letter, &l->v[l->n - 1]);
+	} else {
+		/* Before the entry goes: chanreg needs it as stored. */
+		chanreg_list_del(x->ch, mc->letter, mask);
+		if (channel_list_del(l, mask) != 0)
+			return;		/* was not there */
+	}
 	irc_mode_echo_add(&x->echo, add, mc->letter, mask);
 }
 
@@ -503,6 +527,7 @@ irc_mode_chan_member(struct irc_mode_ctx *x, const struct mode_change *mc)
 		tm->modes |= bit;
 	else
 		tm->modes &= ~bit;
+	chanreg_member_modes(x->ch, tm);
 	irc_mode_echo_add(&x->echo, add, mc->letter, t->nick);
 }
 

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "casemap.h"
 #include "channel.h"
+#include "chanreg.h"
 #include "client.h"
 #include "conn.h"
 #include "deliver.h"
@@ -90,9 +91,10 @@ irc_client_tags(const struct msg *m, struct buf *b)
 	}
 }
 
-/* May c speak in ch?  NULL if so, else the reason for 404. */
-static const char *
-irc_cannot_send(const struct client *c, const struct channel *ch)
+/* May c speak in ch?  NULL if so, else the reason for 404.  EDIT asks
+ * too: an edit is a message. */
+const char *
+irc_msg_cannot_send(const struct client *c, const struct channel *ch)
 {
 	const struct membership	*mb = channel_member(ch, c);
 
@@ -171,7 +173,7 @@ irc_to_channel(struct client *c, int kind, const char *target,
 			reply_num(c, ERR_NOSUCHCHANNEL, reply_param(target));
 		return;
 	}
-	if ((why = irc_cannot_send(c, ch)) != NULL) {
+	if ((why = irc_msg_cannot_send(c, ch)) != NULL) {
 		if (kind != KIND_NOTICE)
 			reply_num(c, ERR_CANNOTSENDTOCHAN, ch->name, why);
 		return;
@@ -190,11 +192,12 @@ irc_to_channel(struct client *c, int kind, const char *target,
 		ev->ctags = xstrdup(ctags);
 	event_set_channel(ev, ch);
 	if (kind == KIND_TAGMSG)
-		event_text(ev, 0, ":%s TAGMSG %s%s", client_prefix(c), pfx,
-		    ch->name);
+		event_text_cat(ev, 0, ":", client_prefix(c), " TAGMSG ", pfx,
+		    ch->name, (char *)NULL);
 	else
-		event_text(ev, 0, ":%s %s %s%s :%s", client_prefix(c),
-		    kind_verb[kind], pfx, ch->name, text);
+		event_text_cat(ev, 0, ":", client_prefix(c), " ",
+		    kind_verb[kind], " ", pfx, ch->name, " :", text,
+		    (char *)NULL);
 	/* Ops-only messages are not kept: history has no status filter. */
 	if (status == 0 && (kind != KIND_TAGMSG || irc_tagmsg_kept(ctags)))
 		irc_message_row(ev, ch->fold, ch->name, NULL, NULL, text,
@@ -212,13 +215,19 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 	char		 me[CASEMAP_FOLDSZ + 1], peer[CASEMAP_FOLDSZ + 1];
 	const char	*tname;
 
-	if (kind == KIND_PRIVMSG && irc_acct_service_msg(c, target, text))
+	if (kind == KIND_PRIVMSG && (irc_acct_service_msg(c, target, text) ||
+	    chanreg_service_msg(c, target, text)))
 		return;
 	if ((t = client_find(target)) == NULL) {
 		/* A registered user who is away from every device still gets
 		 * the message: it waits in history (offline delivery). */
 		a = account_find(target);
-		if (a == NULL || (a->flags & ACCOUNT_SUSPENDED) ||
+		/* The account's user is online under another nick. */
+		if (a != NULL && a->online != NULL &&
+		    (a->online->flags & CLIENT_REGISTERED) &&
+		    !(a->online->flags & CLIENT_QUIT))
+			t = a->online;
+		else if (a == NULL || (a->flags & ACCOUNT_SUSPENDED) ||
 		    kind == KIND_TAGMSG) {
 			if (kind != KIND_NOTICE)
 				reply_num(c, ERR_NOSUCHNICK,
@@ -237,20 +246,27 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 	if (t != NULL) {
 		event_set_to(ev, t);
 		tname = t->nick;
-		irc_dm_key(t, peer, sizeof peer);
-	} else {
+	} else
 		tname = a->name;
-		history_dm_key(a->fold, NULL, peer, sizeof peer);
-	}
 	if (kind == KIND_TAGMSG)
-		event_text(ev, 0, ":%s TAGMSG %s", client_prefix(c), tname);
+		event_text_cat(ev, 0, ":", client_prefix(c), " TAGMSG ", tname,
+		    (char *)NULL);
 	else
-		event_text(ev, 0, ":%s %s %s :%s", client_prefix(c),
-		    kind_verb[kind], tname, text);
-	irc_dm_key(c, me, sizeof me);
-	if (kind != KIND_TAGMSG || irc_tagmsg_kept(ctags))
+		event_text_cat(ev, 0, ":", client_prefix(c), " ",
+		    kind_verb[kind], " ", tname, " :", text, (char *)NULL);
+	/* DM history is read by accounts only (irc_hist_me()): a message
+	 * between two users without one is never kept, and so never waits
+	 * for the disk. */
+	if ((c->account != NULL || t == NULL || t->account != NULL) &&
+	    (kind != KIND_TAGMSG || irc_tagmsg_kept(ctags))) {
+		if (t != NULL)
+			irc_dm_key(t, peer, sizeof peer);
+		else
+			history_dm_key(a->fold, NULL, peer, sizeof peer);
+		irc_dm_key(c, me, sizeof me);
 		irc_message_row(ev, "", tname, strcmp(me, peer) < 0 ? me : peer,
 		    strcmp(me, peer) < 0 ? peer : me, text, ctags);
+	}
 	event_submit(ev);
 	if (kind == KIND_PRIVMSG && t != NULL && t->away != NULL)
 		reply_num(c, RPL_AWAY, t->nick, t->away);

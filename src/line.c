@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "line.h"
 #include "log.h"
 #include "xmalloc.h"

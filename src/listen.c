@@ -14,6 +14,8 @@
 
 #include "client.h"
 #include "conn.h"
+#include "irc.h"
+#include "lc_limits.h"
 #include "listen.h"
 #include "log.h"
 #include "server.h"
@@ -26,6 +28,7 @@ struct listener {
 	int			 kind;
 	int			 wildcard;
 	int			 port;
+	struct sockaddr_storage	 bound;
 	char			 text[80];
 	struct listener		*next;
 };
@@ -59,6 +62,7 @@ listen_accept_cb(uv_stream_t *s, int status)
 	struct sockaddr_storage	 ss;
 	int			 len = sizeof ss, r;
 	struct ipstat		*st;
+	char			 why[KICKLEN + 1], err[KICKLEN + 16];
 
 	if (status < 0) {
 		if (now_ms() - listen_last_emfile > 1000) {
@@ -68,9 +72,8 @@ listen_accept_cb(uv_stream_t *s, int status)
 		}
 		return;
 	}
-	if (ls->kind == LISTEN_HTTP || ls->kind == LISTEN_HTTPS)
-		return;		/* the web side arrives with its own issue */
-	c = conn_new(ls->kind == LISTEN_TLS ? &tls_ops : &conn_plain_ops);
+	c = conn_new(ls->kind == LISTEN_TLS || ls->kind == LISTEN_HTTPS ?
+	    &tls_ops : &conn_plain_ops);
 	if ((r = uv_accept(s, (uv_stream_t *)&c->tcp)) != 0) {
 		log_warnx("%s: uv_accept: %s", ls->text, uv_strerror(r));
 		conn_kill(c, "accept failed", CONN_HARD);
@@ -84,11 +87,19 @@ listen_accept_cb(uv_stream_t *s, int status)
 	st = server_ipstat_get(c->ip);
 	c->ipstat = st;
 	st->conns++;
+	if (irc_admin_banned(c->ip, why, sizeof why)) {
+		log_info("conn %llu: refused %s: banned (%s)",
+		    (unsigned long long)c->id, c->ip, why);
+		snprintf(err, sizeof err, "Banned (%s)", why);
+		conn_kill_error(c, "Banned", err, CONN_HARD);
+		return;
+	}
 	if (srv.cfg.conns_per_ip > 0 && st->conns > srv.cfg.conns_per_ip) {
 		listen_refuse(c, "Too many connections from your IP");
 		return;
 	}
-	if (srv.cfg.unreg_per_ip > 0 && st->unreg >= srv.cfg.unreg_per_ip) {
+	if (srv.cfg.unreg_per_ip > 0 && st->unreg >= srv.cfg.unreg_per_ip &&
+	    ls->kind != LISTEN_HTTP && ls->kind != LISTEN_HTTPS) {
 		listen_refuse(c, "Too many unregistered connections from "
 		    "your IP");
 		return;
@@ -97,13 +108,17 @@ listen_accept_cb(uv_stream_t *s, int status)
 		listen_refuse(c, "Server shutting down");
 		return;
 	}
-	if (ls->kind == LISTEN_TLS && tls_conn_init(c) != 0) {
+	if ((ls->kind == LISTEN_TLS || ls->kind == LISTEN_HTTPS) &&
+	    tls_conn_init(c) != 0) {
 		conn_kill(c, "TLS unavailable", CONN_HARD);
 		return;
 	}
 	log_debug("conn %llu: accepted %s on %s", (unsigned long long)c->id,
 	    c->ip, ls->text);
-	conn_start(c);
+	if (ls->kind == LISTEN_HTTP || ls->kind == LISTEN_HTTPS)
+		conn_start_http(c);
+	else
+		conn_start(c);
 }
 
 /*
@@ -161,6 +176,7 @@ listen_add(int kind, const char *spec, int defport, char **cause)
 		int			 blen = sizeof bound;
 
 		uv_tcp_getsockname(&ls->tcp, (struct sockaddr *)&bound, &blen);
+		ls->bound = bound;
 		addr_format((struct sockaddr *)&bound, ls->text,
 		    sizeof ls->text, 1);
 		if (bound.ss_family == AF_INET6)
@@ -198,12 +214,31 @@ int
 listen_first_port(int kind)
 {
 	struct listener	*ls;
-	int		 port = 0;
 
 	for (ls = listeners; ls != NULL; ls = ls->next)
 		if (ls->kind == kind)
-			port = ls->port;
-	return port;
+			return ls->port;
+	return 0;
+}
+
+/*
+ * The first listener of kind: its bound address in *ss and whether it
+ * is a wildcard (any address) in *wildcard.  Returns its port, or 0 if
+ * there is none.
+ */
+int
+listen_first_addr(int kind, struct sockaddr_storage *ss, int *wildcard)
+{
+	struct listener	*ls;
+
+	for (ls = listeners; ls != NULL; ls = ls->next) {
+		if (ls->kind != kind)
+			continue;
+		*ss = ls->bound;
+		*wildcard = ls->wildcard;
+		return ls->port;
+	}
+	return 0;
 }
 
 /*
@@ -220,8 +255,6 @@ listen_print(void)
 
 	uv_interface_addresses(&ifs, &nifs);
 	for (ls = listeners; ls != NULL; ls = ls->next) {
-		if (ls->kind == LISTEN_HTTP || ls->kind == LISTEN_HTTPS)
-			continue;
 		printf("  listening  %-5s %s\n", listen_kind_names[ls->kind],
 		    ls->text);
 		if (!ls->wildcard)

@@ -6,6 +6,8 @@
 #ifndef LANCHAT_LISTEN_H
 #define LANCHAT_LISTEN_H
 
+#include <sys/socket.h>
+
 #define LISTEN_PLAIN	0
 #define LISTEN_TLS	1
 #define LISTEN_HTTP	2
@@ -16,5 +18,6 @@ void	 listen_print(void);
 void	 listen_close_all(void);
 int	 listen_count(void);
 int	 listen_first_port(int);
+int	 listen_first_addr(int, struct sockaddr_storage *, int *);
 
 #endif

@@ -11,19 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "client.h"
 #include "session.h"
 #include "config.h"
 #include "conn.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "deliver.h"
+#include "discovery.h"
+#include "history.h"
+#include "http.h"
 #include "irc.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
 #include "server.h"
 #include "store.h"
+#include "token.h"
+#include "upload.h"
 #include "util.h"
+#include "zeroconf.h"
 
 static uv_check_t	loop_check;
 static uv_timer_t	loop_tick;
@@ -63,7 +70,10 @@ loop_tick_cb(uv_timer_t *h)
 
 	(void)h;
 	session_tick(now);
+	http_tick(now);
 	irc_acct_tick(now);
+	token_tick(now);
+	upload_tick(now);
 	conn_tick(now);
 	loop_turn_end();
 }
@@ -120,6 +130,8 @@ loop_shutdown(const char *reason)
 	srv.shutting_down = 1;
 	log_info("shutting down: %s", reason);
 	listen_close_all();
+	discovery_stop();
+	zeroconf_stop();
 	conn_shutdown_all("Server shutting down");
 	loop_stop_deadline = now_ms() + CLOSE_GRACE * 1000 + 500;
 	uv_timer_start(&loop_stop, loop_stop_cb, 50, 50);
@@ -142,11 +154,15 @@ loop_signal_cb(uv_signal_t *h, int signum)
 			log_trace_flags = srv.cfg.trace != NULL ?
 			    log_trace_parse(srv.cfg.trace) : 0;
 			irc_cap_configure();
+			history_set_retention(srv.cfg.history_days);
 			log_info("reloaded settings");
 		}
 		config_errors_free(&errs);
 		server_load_motd();
 		log_info("reloaded the MOTD (%zu lines)", srv.nmotd);
+		/* lanchatd admin ... may have changed the database. */
+		account_reload_flags(irc_admin_flags_changed);
+		irc_admin_reload_bans();
 		return;
 	}
 	loop_shutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -156,6 +172,9 @@ int
 loop_init(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	/* Past a file size limit a write fails (EFBIG, an upload's 507)
+	 * rather than killing the server. */
+	signal(SIGXFSZ, SIG_IGN);
 	srv.loop = uv_default_loop();
 	uv_check_init(srv.loop, &loop_check);
 	uv_check_start(&loop_check, loop_check_cb);

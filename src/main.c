@@ -13,13 +13,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <qrencode.h>
 #include <sodium.h>
 
 #include "account.h"
+#include "autojoin.h"
+#include "chanreg.h"
+#include "admin.h"
 #include "client.h"
 #include "cmd.h"
 #include "config.h"
 #include "conn.h"
+#include "discovery.h"
+#include "history.h"
 #include "irc.h"
 #include "listen.h"
 #include "log.h"
@@ -28,9 +34,12 @@
 #include "server.h"
 #include "store.h"
 #include "tls.h"
+#include "token.h"
+#include "upload.h"
 #include "util.h"
 #include "whowas.h"
 #include "xmalloc.h"
+#include "zeroconf.h"
 
 static const char default_motd[] =
     "Welcome to lanchat, the chat of this network.\n"
@@ -164,18 +173,95 @@ main_tls_wanted(void)
 	for (i = 0; i < srv.cfg.tls_listen.n; i++)
 		if (strcmp(srv.cfg.tls_listen.v[i], "none") != 0)
 			return 1;
+	for (i = 0; i < srv.cfg.https_listen.n; i++)
+		if (strcmp(srv.cfg.https_listen.v[i], "none") != 0)
+			return 1;
 	return 0;
+}
+
+/*
+ * The web address for phones: http://<first LAN address>:<http port>/,
+ * IPv4 first.  Returns 0, or -1 when there is no web port or no LAN
+ * address.
+ */
+static int
+main_web_url(char *out, size_t outsz)
+{
+	uv_interface_address_t	*ifs = NULL;
+	int			 nifs = 0, i, pass, port, found = -1;
+	char			 a[INET6_ADDRSTRLEN + 8];
+
+	if ((port = listen_first_port(LISTEN_HTTP)) == 0 ||
+	    uv_interface_addresses(&ifs, &nifs) != 0)
+		return -1;
+	for (pass = 0; pass < 2 && found < 0; pass++) {
+		for (i = 0; i < nifs && found < 0; i++) {
+			if (ifs[i].is_internal || ifs[i].address.address4.
+			    sin_family != (pass == 0 ? AF_INET : AF_INET6))
+				continue;
+			addr_format((struct sockaddr *)&ifs[i].address, a,
+			    sizeof a, 0);
+			if (strncmp(a, "fe80", 4) == 0 || strchr(a, '%'))
+				continue;
+			snprintf(out, outsz, pass == 0 ? "http://%s:%d/" :
+			    "http://[%s]:%d/", a, port);
+			found = 0;
+		}
+	}
+	uv_free_interface_addresses(ifs, nifs);
+	return found;
+}
+
+/*
+ * Print url as a QR code (libqrencode), two modules per character cell
+ * with half blocks, dark on light whatever the terminal's colours, and a
+ * quiet zone of two modules.  Only on a terminal: in a log it is noise.
+ */
+static void
+main_qr(const char *url)
+{
+	QRcode	*qr;
+	int	 x, y, w, top, bot;
+	const int q = 2;
+
+	if (!isatty(STDOUT_FILENO) ||
+	    (qr = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8,
+	    1)) == NULL)
+		return;
+	w = qr->width;
+#define QR_DARK(x, y) ((x) >= 0 && (y) >= 0 && (x) < w && (y) < w && \
+	    (qr->data[(y) * w + (x)] & 1))
+	for (y = -q; y < w + q; y += 2) {
+		printf("  \033[30;47m");
+		for (x = -q; x < w + q; x++) {
+			top = QR_DARK(x, y);
+			bot = y + 1 < w + q && QR_DARK(x, y + 1);
+			fputs(top && bot ? "\u2588" : top ? "\u2580" :
+			    bot ? "\u2584" : " ", stdout);
+		}
+		printf("\033[0m\n");
+	}
+#undef QR_DARK
+	QRcode_free(qr);
 }
 
 static void
 main_banner(void)
 {
+	char	url[128];
+
 	printf("lanchatd %s\n", LANCHAT_VERSION);
 	printf("  server     %s (network %s)\n", srv.name, srv.cfg.network);
 	printf("  data       %s\n", srv.cfg.data_dir);
 	listen_print();
+	discovery_print();
 	if (srv.tls_fingerprint[0] != '\0')
 		printf("  TLS        SHA-256 %s\n", srv.tls_fingerprint);
+	if (main_web_url(url, sizeof url) == 0) {
+		printf("  web        %s%s\n", url, isatty(STDOUT_FILENO) ?
+		    "  (scan with a phone:)" : "");
+		main_qr(url);
+	}
 	printf("Connect with any IRC client, or the terminal client: "
 	    "lanchat HOST\n");
 	fflush(stdout);
@@ -206,8 +292,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (nrest > 0) {
-		fprintf(stderr, "lanchatd: unknown command '%s'\n", rest[0]);
-		return 2;
+		/* backup, admin: on the data directory, not a server. */
+		r = admin_main(srv.cfg.data_dir, nrest, rest);
+		config_free(&srv.cfg);
+		return r;
 	}
 	srv.argc = argc;
 	srv.argv = argv;
@@ -218,27 +306,53 @@ main(int argc, char **argv)
 
 	if (main_data_dir(&cause) != 0) {
 		fprintf(stderr, "lanchatd: data directory: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	if (main_lock(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	loop_init();
 	server_init();
 	cmd_init();
 	server_load_motd();
+	/* The writer fills the search index whenever it has nothing else
+	 * to do (history.c); set before the writer thread starts. */
+	store_set_idle_work(history_idle_work);
+	history_set_retention(srv.cfg.history_days);
 	if (store_open(srv.cfg.data_dir, strcmp(srv.cfg.durability, "full") ==
 	    0, &cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	if (account_load(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
 		store_close();
 		return 1;
 	}
-	if (marker_load(&cause) != 0) {
+	if (autojoin_load(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
+		store_close();
+		return 1;
+	}
+	if (chanreg_load(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
+		store_close();
+		return 1;
+	}
+	if (marker_load(&cause) != 0 || irc_admin_load(&cause) != 0) {
+		fprintf(stderr, "lanchatd: %s\n", cause);
+		free(cause);
+		store_close();
+		return 1;
+	}
+	if (token_load(&cause) != 0 || upload_init(&cause) != 0) {
 		fprintf(stderr, "lanchatd: %s\n", cause);
 		store_close();
 		return 1;
@@ -247,6 +361,7 @@ main(int argc, char **argv)
 	irc_cap_configure();
 	if (main_tls_wanted() && tls_init(&cause) != 0) {
 		fprintf(stderr, "lanchatd: TLS: %s\n", cause);
+		free(cause);
 		return 1;
 	}
 	main_listen_all(&srv.cfg.listen, "*:6667", LISTEN_PLAIN, 6667,
@@ -254,18 +369,41 @@ main(int argc, char **argv)
 	if (main_tls_wanted())
 		main_listen_all(&srv.cfg.tls_listen, "*:6697", LISTEN_TLS,
 		    6697, &failed);
-	/* --http-listen is accepted; the web side binds it in its own
-	 * change, until then the port stays closed. */
+	main_listen_all(&srv.cfg.http_listen, "*:8080", LISTEN_HTTP, 8080,
+	    &failed);
+	if (srv.cfg.https_listen.set)
+		main_listen_all(&srv.cfg.https_listen, "none", LISTEN_HTTPS,
+		    8443, &failed);
 	if (failed > 0)
 		return 1;
 	if (listen_count() == 0)
 		log_warnx("every listener is 'none': nobody can connect");
+	if (discovery_start(&cause) != 0) {
+		/* Asked for by name, it must work; the default is a
+		 * convenience, and a port taken by something else only costs
+		 * the LAN its way of finding us. */
+		if (srv.cfg.discovery != NULL) {
+			fprintf(stderr, "lanchatd: discovery: %s\n", cause);
+			return 1;
+		}
+		log_warnx("discovery: %s; clients must be given the address",
+		    cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (discovery_enabled())
+		zeroconf_start();
 	main_banner();
 	log_info("lanchatd %s started", LANCHAT_VERSION);
 	r = loop_run();
 	store_close();
+	chanreg_unload();
 	account_unload();
+	autojoin_unload();
 	marker_unload();
+	irc_admin_unload();
+	token_unload();
+	upload_unload();
 	log_info("stopped");
 	whowas_clear();
 	tls_cleanup();

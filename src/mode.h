@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "lc_limits.h"
 
 #define MODE_CHANGES_MAX	32	/* changes kept from one mode string */
 #define MODE_UNKNOWN_MAX	16	/* distinct unknown letters reported */

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "lc_limits.h"
 
 struct msg_tag {
 	const char	*key;

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "lc_limits.h"
 
 struct channel;
 struct client;
@@ -65,6 +65,7 @@ struct fanout {
 	char			 msgid[48];
 	const char		*account;
 	const char		*ctags;		/* escaped client-only tags */
+	const char		*ctags_alt;	/* base[1]'s, when not ctags */
 	int			 bot;
 	uint64_t		 epoch;
 	uint64_t		 seq;		/* members who joined after: no */
@@ -95,6 +96,9 @@ int	 reply_collect(struct session *, struct line *);
 void	 reply_batch_id(char *, size_t);
 
 void	 fanout_init(struct fanout *, const struct client *);
+void	 fanout_init_at(struct fanout *, const struct client *, uint64_t,
+	    const char *);
+void	 fanout_add(struct fanout *, int, const char *);
 void	 fanout_text(struct fanout *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 struct line *fanout_line(struct fanout *, const struct session *);

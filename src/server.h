@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "dict.h"
+#include "flood.h"
 
 #define LANCHAT_VERSION		"0.1.0"
 #define LANCHAT_VERSION_STR	"lanchat-" LANCHAT_VERSION
@@ -46,6 +47,7 @@ struct ipstat {
 	char		ip[48];
 	uint32_t	conns;
 	uint32_t	unreg;
+	struct flood	http;		/* web requests */
 };
 
 extern struct server srv;

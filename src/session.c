@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "casemap.h"
@@ -172,8 +173,11 @@ session_try_register(struct session *s)
 {
 	struct client	*c = s->client, *u;
 
-	if ((s->flags & SESSION_REGISTERED) || c->nick == NULL ||
-	    !(s->flags & SESSION_GOT_USER) || (s->flags & SESSION_CAP_NEG))
+	if ((s->flags & SESSION_REGISTERED) || (c->nick == NULL &&
+	    c->want_nick == NULL) || !(s->flags & SESSION_GOT_USER) ||
+	    (s->flags & SESSION_CAP_NEG))
+		return;
+	if (c->want_nick != NULL && irc_acct_want_nick(c) != 0)
 		return;
 	if (srv.cfg.password != NULL && !(s->flags & SESSION_PASS_OK)) {
 		reply_num(c, ERR_PASSWDMISMATCH);
@@ -184,6 +188,7 @@ session_try_register(struct session *s)
 		conn_kill(s->conn, "Login required", 0);
 		return;
 	}
+	irc_auth_abort(c);
 	TAILQ_REMOVE(&session_unreg, s, tq);
 	s->flags |= SESSION_REGISTERED;
 	s->last_ms = now_ms();
@@ -297,6 +302,57 @@ session_reject(struct session *s)
 	session_bucket_take(s, 1);
 }
 
+/* Does the rest of a PRIVMSG/NOTICE line (p..end) go to NickServ? */
+static int
+session_trace_to_service(const char *p, const char *end)
+{
+	while (p < end && *p == ' ')
+		p++;
+	return end - p >= 8 && strncasecmp(p, "nickserv", 8) == 0 &&
+	    (end - p == 8 || p[8] == ' ' || p[8] == '@');
+}
+
+/*
+ * Trace an input line, with its secrets masked (STYLE.md "Logging"):
+ * passwords (PASS, NickServ, REGISTER), SASL payloads and login tokens
+ * never reach the log.  Only the verb of such a line is shown.
+ */
+static void
+session_trace_line(struct session *s, const char *line, size_t len)
+{
+	static const char *const secret[] = { "PASS", "AUTHENTICATE",
+	    "REGISTER", "TOKEN", "NICKSERV", "NS", "PRIVMSG", "NOTICE",
+	    "VERIFY", "OPER" };
+	const char	*p = line, *end = line + len, *v;
+	size_t		 vl, i;
+
+	/* Skip tags and source: the verb is the first word after them. */
+	while (p < end && (*p == '@' || *p == ':')) {
+		while (p < end && *p != ' ')
+			p++;
+		while (p < end && *p == ' ')
+			p++;
+	}
+	v = p;
+	while (p < end && *p != ' ')
+		p++;
+	vl = p - v;
+	for (i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+		if (vl != strlen(secret[i]) || strncasecmp(v, secret[i], vl) !=
+		    0)
+			continue;
+		/* A message to NickServ may hold a password; others do
+		 * not, and are shown. */
+		if ((i == 6 || i == 7) && !session_trace_to_service(p, end))
+			break;
+		log_trace0("conn %llu: <- %.*s <hidden>",
+		    (unsigned long long)s->conn->id, (int)vl, v);
+		return;
+	}
+	log_trace0("conn %llu: <- %.*s", (unsigned long long)s->conn->id,
+	    (int)(len > 300 ? 300 : len), line);
+}
+
 /*
  * One line from the conn (without CRLF; line[len] is writable).
  * Returns CONN_LINE_OK, CONN_LINE_THROTTLE (keep it, retry later) or
@@ -322,9 +378,9 @@ session_line(struct session *s, char *line, size_t len)
 	session_touch(s, now);
 	if (len == 0)
 		return CONN_LINE_OK;
-	log_trace(TRACE_IRC, "conn %llu: <- %.*s", (unsigned long long)
-	    s->conn->id, (int)(len > 300 ? 300 : len), line);
-	if (len > LINE_MAX) {
+	if (log_trace_flags & TRACE_IRC)
+		session_trace_line(s, line, len);
+	if (len > IRC_LINE_MAX) {
 		session_reject(s);
 		reply_num(c, ERR_INPUTTOOLONG);
 		goto done;

@@ -38,8 +38,11 @@ static const char *const store_migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL"
 	");"
+	/* AUTOINCREMENT: the id of a dropped account is never given to a
+	 * new one, so nothing kept by id (channel access, read markers)
+	 * can pass to a stranger. */
 	"CREATE TABLE accounts ("
-	"  id INTEGER PRIMARY KEY,"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  name TEXT NOT NULL,"
 	"  fold TEXT NOT NULL UNIQUE,"
 	"  password TEXT NOT NULL,"
@@ -60,16 +63,17 @@ static const char *const store_migrations[] = {
 	"  topic TEXT,"
 	"  topic_setter TEXT,"
 	"  topic_time INTEGER NOT NULL DEFAULT 0,"
-	"  modes INTEGER NOT NULL DEFAULT 0,"
+	"  modes TEXT NOT NULL DEFAULT '',"	/* flag letters: "imnst" */
 	"  chankey TEXT,"
 	"  lim INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE TABLE channel_access ("
 	"  channel INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,"
 	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
-	"  modes INTEGER NOT NULL,"
+	"  modes TEXT NOT NULL,"		/* "o", "v" or "ov" */
 	"  PRIMARY KEY (channel, account)"
 	");"
+	"CREATE INDEX channel_access_account ON channel_access(account);"
 	"CREATE TABLE channel_lists ("
 	"  channel INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,"
 	"  mode TEXT NOT NULL,"
@@ -92,6 +96,7 @@ static const char *const store_migrations[] = {
 	"  body TEXT,"
 	"  extra TEXT,"
 	"  msgid TEXT,"				/* when not derived from id */
+	"  account_id INTEGER,"			/* the sender's, for authorship */
 	"  flags INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX history_target ON history(target, id) WHERE target <> '';"
@@ -101,13 +106,45 @@ static const char *const store_migrations[] = {
 	"  WHERE target = '';"
 	"CREATE VIRTUAL TABLE history_fts USING fts5(body, content='history', "
 	"  content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+	"CREATE TABLE account_channels ("	/* owner: autojoin.c */
+	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  channel TEXT NOT NULL,"		/* folded */
+	"  name TEXT NOT NULL,"
+	"  PRIMARY KEY (account, channel)"
+	");"
 	"CREATE TABLE read_markers ("
 	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
 	"  target TEXT NOT NULL,"
 	"  time INTEGER NOT NULL,"
 	"  PRIMARY KEY (account, target)"
-	");",
+	");"
+	"CREATE TABLE bans ("			/* irc_admin.c */
+	"  mask TEXT PRIMARY KEY,"		/* address/prefix, canonical */
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  setter TEXT NOT NULL,"
+	"  set_at INTEGER NOT NULL"		/* ms since the epoch */
+	");"
+	"CREATE TABLE tokens ("			/* owner: token.c */
+	"  hash BLOB PRIMARY KEY,"		/* SHA-256 of the token */
+	"  account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  created INTEGER NOT NULL,"		/* wall seconds */
+	"  last_used INTEGER NOT NULL,"		/* wall seconds */
+	"  label TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX tokens_account ON tokens(account);"
+	"CREATE TABLE files ("			/* owner: upload.c */
+	"  id TEXT PRIMARY KEY,"		/* DATA/files/<id>, random */
+	"  owner INTEGER REFERENCES accounts(id) ON DELETE SET NULL,"
+	"  name TEXT NOT NULL,"			/* sanitised */
+	"  type TEXT NOT NULL,"			/* as the uploader said */
+	"  inline_type TEXT,"			/* image type of the bytes */
+	"  size INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL"		/* ms since the epoch */
+	");"
+	"CREATE INDEX files_owner ON files(owner);",
 };
+#define STORE_FAIL_LOG_MS	10000	/* failing commits: one warning */
+
 #define STORE_VERSION	((int)(sizeof store_migrations / \
 			    sizeof store_migrations[0]))
 
@@ -135,6 +172,8 @@ static struct {
 	sqlite3_stmt		**kept[16];
 	int			 nkept;
 	uint64_t		 batches;
+	uint64_t		 nfailed;	/* batches failed in a row */
+	uint64_t		 fail_logged;	/* ms, the last warning */
 } st = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.cv = PTHREAD_COND_INITIALIZER,
@@ -166,6 +205,8 @@ store_strerror(int rc)
 		return "the database cannot be opened";
 	case SQLITE_ABORT:
 		return "the server is shutting down";
+	case SQLITE_NOTFOUND:
+		return "it no longer exists";
 	}
 	return sqlite3_errstr(rc);
 }
@@ -279,29 +320,36 @@ fail:
 	return -1;
 }
 
+/*
+ * PRAGMA quick_check: the structure of every b-tree.  Returns 0, or an
+ * SQLite code with *cause: SQLITE_CORRUPT when the file is damaged
+ * (the check failed, or SQLite found it malformed or not a database on
+ * the way), another code when it could not be read at all.
+ */
 static int
 store_check(sqlite3 *db, char **cause)
 {
 	sqlite3_stmt	*s;
 	const char	*r;
-	int		 rc, ok = 0;
+	int		 rc;
 
-	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		xasprintf(cause, "%s", sqlite3_errmsg(db));
-		return -1;
-	}
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	/* The first few problems are enough to say what is wrong. */
+	rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(3)", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		r = (const char *)sqlite3_column_text(s, 0);
-		ok = r != NULL && strcmp(r, "ok") == 0;
-		if (!ok)
+		if (r != NULL && strcmp(r, "ok") == 0)
+			rc = SQLITE_OK;
+		else {
 			xasprintf(cause, "the integrity check failed: %s",
 			    r != NULL ? r : "?");
+			rc = SQLITE_CORRUPT;
+		}
 	} else
-		xasprintf(cause, "the integrity check failed: %s",
-		    sqlite3_errmsg(db));
+		xasprintf(cause, "%s", sqlite3_errmsg(db));
 	sqlite3_finalize(s);
-	return ok ? 0 : -1;
+	if ((rc & 0xff) == SQLITE_NOTADB)
+		rc = SQLITE_CORRUPT;
+	return rc & 0xff;
 }
 
 /* Read (or make, on a new database) the random msgid tag. */
@@ -376,13 +424,27 @@ store_run_batch(struct store_job *batch)
 		}
 	}
 	if (rc != SQLITE_OK) {
-		log_warnx("store: commit failed: %s (%s)",
-		    sqlite3_errmsg(st.wdb), store_strerror(rc));
+		/* A full disk fails every batch: say so at once, then
+		 * every STORE_FAIL_LOG_MS, not once per batch (the log may
+		 * be on the same disk). */
+		if (st.nfailed++ == 0 || now_ms() - st.fail_logged >=
+		    STORE_FAIL_LOG_MS) {
+			log_warnx("store: commit failed: %s (%s); %llu batch%s "
+			    "failed so far", sqlite3_errmsg(st.wdb),
+			    store_strerror(rc), (unsigned long long)st.nfailed,
+			    st.nfailed == 1 ? "" : "es");
+			st.fail_logged = now_ms();
+		}
 		for (j = batch; j != NULL; j = j->next)
 			j->status = rc;
 		if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) ==
 		    SQLITE_NOTADB)
 			st.fatal = 1;
+	} else if (st.nfailed > 0) {
+		log_info("store: commits succeed again, after %llu failed "
+		    "batch%s", (unsigned long long)st.nfailed, st.nfailed == 1 ?
+		    "" : "es");
+		st.nfailed = 0;
 	}
 }
 
@@ -403,7 +465,9 @@ store_writer(void *arg)
 				pthread_mutex_unlock(&st.mu);
 				more = st.idle_work(st.wdb);
 				pthread_mutex_lock(&st.mu);
-				if (more)
+				/* A job queued meanwhile signalled nobody:
+				 * look again before waiting. */
+				if (more || st.qhead != NULL || st.stop)
 					continue;
 			}
 			pthread_cond_wait(&st.cv, &st.mu);
@@ -520,7 +584,7 @@ int
 store_open(const char *datadir, int full, char **cause)
 {
 	char	 path[PATH_MAX], *why = NULL;
-	int	 i, rc;
+	int	 i, rc = SQLITE_OK, v;
 
 	snprintf(path, sizeof path, "%s/lanchat.db", datadir);
 	st.path = xstrdup(path);
@@ -530,12 +594,21 @@ store_open(const char *datadir, int full, char **cause)
 	if (store_open_conn(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	    &st.wdb, cause) != 0)
 		return -1;
-	rc = store_exec(st.wdb, "PRAGMA journal_mode=WAL", &why);
-	if (rc != SQLITE_OK)
+	/* Nothing is written before the file is known to be sound and
+	 * ours: not even the switch to WAL, which rewrites the header. */
+	if ((rc = store_pragmas(st.wdb, 1, &why)) != SQLITE_OK)
 		goto bad;
-	if (store_pragmas(st.wdb, 1, &why) != SQLITE_OK)
+	if ((rc = store_check(st.wdb, &why)) != SQLITE_OK)
 		goto bad;
-	if (store_check(st.wdb, &why) != 0)
+	if ((v = store_user_version(st.wdb)) > STORE_VERSION) {
+		xasprintf(&why, "the database was written by a newer lanchat "
+		    "(schema %d; this lanchatd knows up to %d); run a newer "
+		    "lanchatd, or restore a backup made by this version", v,
+		    STORE_VERSION);
+		goto bad;
+	}
+	if ((rc = store_exec(st.wdb, "PRAGMA journal_mode=WAL", &why)) !=
+	    SQLITE_OK)
 		goto bad;
 	if (store_migrate(st.wdb, &why) != 0)
 		goto bad;
@@ -566,10 +639,15 @@ store_open(const char *datadir, int full, char **cause)
 	st.running = 1;
 	return 0;
 bad:
-	xasprintf(cause, "%s: %s.  The file is left as it is; if it is "
-	    "damaged, stop here and restore a backup (lanchatd --data DIR "
-	    "backup FILE makes one while the server runs)", path,
-	    why != NULL ? why : sqlite3_errmsg(st.wdb));
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+		xasprintf(cause, "%s: the database is damaged (%s).  The file "
+		    "is left as it is: restore the last backup in its place "
+		    "(lanchatd --data DIR backup FILE makes one while the "
+		    "server runs)", path, why != NULL ? why :
+		    sqlite3_errmsg(st.wdb));
+	else
+		xasprintf(cause, "%s: %s.  The file is left as it is", path,
+		    why != NULL ? why : sqlite3_errmsg(st.wdb));
 	free(why);
 	sqlite3_close(st.wdb);
 	st.wdb = NULL;
@@ -759,6 +837,57 @@ store_read_sync(store_read_fn fn, void *arg)
 }
 
 /*
+ * For the command-line tools (lanchatd admin ...): open DATA/lanchat.db
+ * for writing, beside a running server or without one.  It is never
+ * created, checked in full or migrated here: a missing database, one
+ * that no lanchatd has set up, or one from a newer lanchat is an error.
+ * Returns 0 with *dbp, or -1 with *cause.
+ */
+int
+store_open_tool(const char *datadir, sqlite3 **dbp, char **cause)
+{
+	char		 path[PATH_MAX];
+	struct stat	 sb;
+	int		 v;
+
+	*dbp = NULL;
+	snprintf(path, sizeof path, "%s/lanchat.db", datadir);
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			xasprintf(cause, "there is no database at %s (is "
+			    "--data right?  lanchatd makes it when it first "
+			    "starts)", path);
+		else
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (store_open_conn(path, SQLITE_OPEN_READWRITE, dbp, cause) != 0)
+		return -1;
+	sqlite3_busy_timeout(*dbp, 5000);
+	store_exec(*dbp, "PRAGMA foreign_keys=ON", NULL);
+	v = store_user_version(*dbp);
+	if (v < 0 || v > STORE_VERSION || v == 0) {
+		if (v < 0 && access(datadir, W_OK) != 0)
+			xasprintf(cause, "%s: %s: SQLite writes its index of "
+			    "the log (lanchat.db-shm) there", datadir,
+			    strerror(errno));
+		else if (v < 0)
+			xasprintf(cause, "%s: %s", path, sqlite3_errmsg(*dbp));
+		else if (v == 0)
+			xasprintf(cause, "%s is not a lanchat database yet "
+			    "(start lanchatd once to set it up)", path);
+		else
+			xasprintf(cause, "%s was written by a newer lanchat "
+			    "(schema %d; this lanchatd knows up to %d)", path,
+			    v, STORE_VERSION);
+		sqlite3_close(*dbp);
+		*dbp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * lanchatd --data DIR backup FILE: a consistent copy of the live
  * database with SQLite's online backup API, whether or not the server
  * runs.  FILE must not exist.  Returns 0, or -1 with *cause.
@@ -804,10 +933,17 @@ store_backup(const char *datadir, const char *dest, char **cause)
 	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "backup failed: %s", sqlite3_errstr(rc));
+		if ((rc & 0xff) == SQLITE_CANTOPEN &&
+		    access(datadir, W_OK) != 0)
+			xasprintf(cause, "backup failed: %s: %s: SQLite writes "
+			    "its index of the log (lanchat.db-shm) there",
+			    datadir, strerror(errno));
+		else
+			xasprintf(cause, "backup failed: %s",
+			    sqlite3_errstr(rc));
 		goto fail;
 	}
-	if (store_check(dst, cause) != 0)
+	if (store_check(dst, cause) != SQLITE_OK)
 		goto fail;
 	sqlite3_close(dst);
 	sqlite3_close(src);

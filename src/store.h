@@ -9,7 +9,8 @@
  * before anyone is told about it.  Reads run on libuv's thread pool with
  * read-only connections of their own.
  *
- * Each table has one owner module (store_<table>.c); nothing else
+ * Each table has one owner module (account.c, history.c, marker.c,
+ * chanreg.c, ...); nothing else
  * writes its SQL.
  */
 #ifndef LANCHAT_STORE_H
@@ -53,6 +54,7 @@ size_t	 store_queued(void);
 int	 store_read(store_read_fn, store_read_done_fn, void *);
 int	 store_read_sync(store_read_fn, void *);
 int	 store_backup(const char *, const char *, char **);
+int	 store_open_tool(const char *, sqlite3 **, char **);
 const char *store_strerror(int);
 int	 store_is_temporary(int);
 const char *store_msgid_prefix(void);

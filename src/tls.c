@@ -53,11 +53,13 @@ static void	tls_read(struct conn *, char *, size_t);
 static void	tls_flush(struct conn *);
 static void	tls_shutdown(struct conn *);
 static void	tls_free(struct conn *);
+static void	tls_write_raw(struct conn *, const char *, size_t);
 
 const struct conn_ops tls_ops = {
 	.name = "tls",
 	.read = tls_read,
 	.flush = tls_flush,
+	.write_raw = tls_write_raw,
 	.shutdown = tls_shutdown,
 	.free = tls_free,
 };
@@ -487,6 +489,18 @@ tls_flush(struct conn *c)
 	}
 	if (n > 0)
 		SSL_write(t->ssl, chunk, n);
+	tls_drain(c);
+}
+
+/* Encrypt and write bytes that are not lines (HTTP, WebSocket frames). */
+static void
+tls_write_raw(struct conn *c, const char *data, size_t len)
+{
+	struct tls_state	*t = c->tp;
+
+	if (!t->ready || len == 0)
+		return;
+	SSL_write(t->ssl, data, len);
 	tls_drain(c);
 }
 

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "client.h"
-#include "limits.h"
+#include "lc_limits.h"
 #include "whowas.h"
 #include "xmalloc.h"
 

@@ -2,7 +2,7 @@
  * Allocation that never returns NULL.  On out-of-memory the process logs
  * and aborts (tmux, Redis): a chat server that limps on with half its state
  * is worse than one that restarts.  Sizes that come from the network are
- * checked against the limits in limits.h before they reach these functions.
+ * checked against the limits in lc_limits.h before they reach these functions.
  */
 #ifndef LANCHAT_XMALLOC_H
 #define LANCHAT_XMALLOC_H

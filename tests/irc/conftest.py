@@ -12,11 +12,17 @@ Server.fd_count() for resource checks, run_lanchatd() for runs that are
 expected to exit (bad flags, --help), isupport() to parse 005 tokens, and
 Client(rcvbuf=...) / Client.reset() for slow and abruptly closed peers.
 
+Accounts: Server.register_account(name, password) makes one (REGISTER
+from a throw-away connection), Server.sasl_client(nick, account,
+password, caps=[...]) connects and logs in with SASL PLAIN before
+registering; sasl_plain() builds the PLAIN payload (base64).
+
 The server binary comes from $LANCHATD (the Makefile sets it).  When it
 is the sanitizer build, a server's stderr is checked at teardown: any
 AddressSanitizer/UBSan report fails the test, and so does a non-zero exit
 after SIGTERM (LeakSanitizer reports leaks at exit).
 """
+import base64
 import os
 import re
 import signal
@@ -228,6 +234,37 @@ class Client:
         self.drain(0.05)
         return self
 
+    def joined(self, chan):
+        """Is this client in chan, by the lines it has read: its own JOIN
+        (typed, or automatic at login to an account that remembers its
+        channels) not followed by its PART or KICK?  Returns the index in
+        self.lines of that JOIN, or None."""
+        low, at = chan.lower(), None
+        for i, m in enumerate(self.lines):
+            if not m.params or m.params[0].lower() != low:
+                continue
+            if m.command == "JOIN" and m.nick == self.nick:
+                at = i
+            elif m.command == "PART" and m.nick == self.nick:
+                at = None
+            elif (m.command == "KICK" and len(m.params) > 1 and
+                  m.params[1] == self.nick):
+                at = None
+        return at
+
+    def replay_since(self, index):
+        """Make the lines read after self.lines[index] pending again, so
+        that expect() finds what an automatic JOIN brought."""
+        self.pending = list(self.lines[index + 1:])
+
+    def ensure_join(self, chan):
+        """JOIN chan unless already in it; wait for its end of NAMES."""
+        if self.joined(chan) is not None:
+            self.drain(0.1)
+            return
+        self.send("JOIN " + chan)
+        self.expect("366")
+
     def close(self):
         try:
             self.sock.close()
@@ -297,7 +334,7 @@ class Server:
         a = [LANCHATD, "--data", self.data,
              "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0",
              "--http-listen", "none", "--name", "test.lanchat",
-             "--password-cost", "min"]
+             "--password-cost", "min", "--discovery", "none"]
         return a + self.extra_args
 
     def start(self):
@@ -351,6 +388,43 @@ class Server:
             c.register(nick, caps=caps, **kw)
         return c
 
+    def register_account(self, name, password, nick=None):
+        """Make account `name` with REGISTER from a connection of its own
+        (nick: `name` unless given), then close that connection."""
+        c = self.client(nick or name)
+        c.send("REGISTER %s * %s" % (name, password))
+        m = c.expect(pred=lambda m: m.command in ("REGISTER", "FAIL"))
+        assert m.command == "REGISTER" and m.params[0] == "SUCCESS", m
+        c.expect("900")
+        c.send("QUIT")
+        c.wait_closed()
+        self.clients.remove(c)
+        return name
+
+    def sasl_client(self, nick, account, password, caps=(), tls=False,
+                    ssl_context=None, user="u", realname="Real Name"):
+        """A client that logs in to `account` with SASL PLAIN before it
+        registers as `nick`; returns it registered (welcome drained)."""
+        port = self.tls_port if tls else self.port
+        c = Client(port, tls=tls, ssl_context=ssl_context)
+        self.clients.append(c)
+        c.nick = nick
+        c.send("CAP LS 302")
+        c.send("CAP REQ :" + " ".join(["sasl"] + list(caps)))
+        c.send("NICK " + nick)
+        c.send("USER %s 0 * :%s" % (user, realname))
+        ack = c.expect("CAP", pred=lambda m: m.params[1] in ("ACK", "NAK"))
+        assert ack.params[1] == "ACK", ack
+        c.send("AUTHENTICATE PLAIN")
+        c.expect("AUTHENTICATE", p0="+")
+        c.send("AUTHENTICATE " + sasl_plain(account, password))
+        c.expect("903")
+        c.send("CAP END")
+        c.expect("001")
+        c.expect(pred=lambda m: m.command in ("376", "422"))
+        c.drain(0.05)
+        return c
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 
@@ -395,6 +469,12 @@ class Server:
         finally:
             if self.tmp is not None:
                 self.tmp.cleanup()
+
+
+def sasl_plain(authcid, password, authzid=""):
+    """The base64 SASL PLAIN response: authzid NUL authcid NUL password."""
+    raw = ("%s\0%s\0%s" % (authzid, authcid, password)).encode("utf-8")
+    return base64.b64encode(raw).decode("ascii")
 
 
 def run_lanchatd(args, timeout=10, env=None):

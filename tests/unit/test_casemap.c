@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <utf8proc.h>
 
-#include "limits.h"
+#include "lc_limits.h"
 #include "casemap.h"
 
 #define CASEFOLDING	"/usr/share/unicode/CaseFolding.txt"

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "lc_limits.h"
 #include "mode.h"
 
 static const struct mode_spec chan_spec = {

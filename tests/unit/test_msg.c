@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "lc_limits.h"
 #include "msg.h"
 
-static char		test_line[LINE_MAX + 64];
+static char		test_line[IRC_LINE_MAX + 64];
 static struct msg	test_m;
 
 /* Parse s (a copy of it) into test_m; returns msg_parse()'s result. */
@@ -388,26 +388,26 @@ test_msg_limit_tags(void **state)
 	size_t	 n;
 
 	(void)state;
-	line = malloc(LINE_MAX + 64);
+	line = malloc(IRC_LINE_MAX + 64);
 	assert_non_null(line);
 	/* "a=" and then x's: exactly LINE_MAX_CLIENT_TAGS bytes of data. */
 	for (n = LINE_MAX_CLIENT_TAGS - 2; n <= LINE_MAX_CLIENT_TAGS; n++) {
 		tags = test_repeat('x', n - 2);
-		snprintf(line, LINE_MAX + 64, "@a=%s PING", tags);
+		snprintf(line, IRC_LINE_MAX + 64, "@a=%s PING", tags);
 		assert_int_equal(test_parse(line), MSG_OK);
 		assert_int_equal(test_m.tags_len, n);
 		assert_int_equal(strlen(msg_tag_get(&test_m, "a")), n - 2);
 		free(tags);
 	}
 	tags = test_repeat('x', LINE_MAX_CLIENT_TAGS + 1 - 2);
-	snprintf(line, LINE_MAX + 64, "@a=%s PING", tags);
+	snprintf(line, IRC_LINE_MAX + 64, "@a=%s PING", tags);
 	assert_int_equal(test_parse(line), MSG_TAGS_TOO_LONG);
 	/* Without a verb or space after it, the limit holds too. */
-	snprintf(line, LINE_MAX + 64, "@a=%s", tags);
+	snprintf(line, IRC_LINE_MAX + 64, "@a=%s", tags);
 	assert_int_equal(test_parse(line), MSG_TAGS_TOO_LONG);
 	free(tags);
 	tags = test_repeat('x', LINE_MAX_TAGS);
-	snprintf(line, LINE_MAX + 64, "@a=%s PING", tags);
+	snprintf(line, IRC_LINE_MAX + 64, "@a=%s PING", tags);
 	assert_int_equal(test_parse(line), MSG_TAGS_TOO_LONG);
 	free(tags);
 	free(line);
@@ -416,7 +416,7 @@ test_msg_limit_tags(void **state)
 static void
 test_msg_limit_body(void **state)
 {
-	char	 line[LINE_MAX + 64], *x;
+	char	 line[IRC_LINE_MAX + 64], *x;
 	size_t	 n;
 
 	(void)state;

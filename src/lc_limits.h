@@ -3,8 +3,8 @@
  * llimits.h).  Compile-time limits are here; the ones an administrator may
  * change have their default here and a config key in config.c.
  */
-#ifndef LANCHAT_LIMITS_H
-#define LANCHAT_LIMITS_H
+#ifndef LANCHAT_LC_LIMITS_H
+#define LANCHAT_LC_LIMITS_H
 
 /* IRC framing.  RFC 1459 2.3: 512 bytes with CRLF for the message part.
  * IRCv3 message-tags: up to 4094 bytes of tag data from a client, 8191 in
@@ -12,7 +12,7 @@
 #define LINE_MAX_BODY		512	/* without tags, with CRLF */
 #define LINE_MAX_CLIENT_TAGS	4094	/* tag data sent by a client */
 #define LINE_MAX_TAGS		8191	/* '@' .. ' ' inclusive */
-#define LINE_MAX		(LINE_MAX_BODY + LINE_MAX_TAGS)
+#define IRC_LINE_MAX		(LINE_MAX_BODY + LINE_MAX_TAGS)
 #define MSG_MAX_PARAMS		15	/* RFC 2812 2.3.1 */
 #define MSG_MAX_TAGS		64	/* parsed tags kept per line */
 #define LABEL_MAX		64	/* labeled-response: value <= 64 bytes */
@@ -58,6 +58,19 @@
  * NAT address is never locked out. */
 #define CONNS_PER_IP_DEFAULT	256
 #define UNREG_PER_IP_DEFAULT	64
+#define BANS_MAX		1000	/* address bans (BAN ADD) */
+
+/* Files over HTTP (upload.c): the largest upload, what one account may
+ * keep, and uploads per minute per account. */
+#define MAX_UPLOAD_DEFAULT	(100LL * 1024 * 1024)
+#define UPLOAD_QUOTA_DEFAULT	(1024LL * 1024 * 1024)
+#define UPLOAD_RATE_DEFAULT	30
+
+/* The web port: time to send a request's headers, and the time a
+ * keep-alive connection may sit idle (or a body or a download may make
+ * no progress) before it is closed. */
+#define HTTP_HEADER_TIMEOUT_DEFAULT	10
+#define HTTP_IDLE_TIMEOUT_DEFAULT	60
 
 /* Timers, in seconds. */
 #define REG_TIMEOUT_DEFAULT	30
@@ -66,5 +79,17 @@
 #define CLOSE_GRACE		5	/* flushing ERROR before close */
 #define TICK_INTERVAL_MS	1000	/* housekeeping timer */
 #define FLOOD_TICK_MS		25	/* throttled clients resume */
+
+/* LAN discovery (discovery.c, docs/discovery.md).  Answers per source
+ * address: a burst, then a steady rate; and for all sources together,
+ * so that a flood of queries with forged sources is bounded too.  The
+ * interfaces (addresses, IPv6 group memberships) are read again on a
+ * timer, so a cable plugged in later is served. */
+#define DISCOVERY_SRC_BURST	5
+#define DISCOVERY_SRC_PER_SEC	1
+#define DISCOVERY_ALL_BURST	64
+#define DISCOVERY_ALL_PER_SEC	32
+#define DISCOVERY_SOURCES	512	/* rate-limit entries kept */
+#define DISCOVERY_RESCAN_MS	30000
 
 #endif

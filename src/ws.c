@@ -1,0 +1,239 @@
+/*
+ * WebSocket glue (wslay's event API).  A conn in PROTO_WS owns a
+ * struct ws_state: the wslay context, and while ws_input() runs, the
+ * bytes it may read.  A complete message is handed to the ordinary line
+ * reader with a '\n' after it, so flood control, length limits, UTF-8
+ * checks and pauses work as they do for TCP.  Lines queued for the conn
+ * are sent as one message each, without their CRLF.
+ *
+ * Limits: a message longer than an IRC line is refused by wslay with
+ * close code 1009; more than WS_FRAMES_BURST frames at once, then
+ * WS_FRAMES_RATE a second (pings and empty messages count) is a flood
+ * and closes with 1008.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <wslay/wslay.h>
+
+#include "conn.h"
+#include "flood.h"
+#include "lc_limits.h"
+#include "line.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+#include "ws.h"
+#include "xmalloc.h"
+
+#define WS_FRAMES_BURST	400
+#define WS_FRAMES_RATE	200
+
+struct ws_state {
+	wslay_event_context_ptr	 ctx;
+	int			 binary;	/* binary.ircv3.net */
+	const char		*in;		/* unread input */
+	size_t			 inlen;
+	struct flood		 frames;
+	int			 closing;
+	uint64_t		 msglen;	/* of the message being read */
+};
+
+static ssize_t
+ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+    void *user)
+{
+	struct conn	*c = user;
+	struct ws_state	*w = c->up;
+	size_t		 n;
+
+	(void)flags;
+	if (w->inlen == 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	n = len < w->inlen ? len : w->inlen;
+	memcpy(buf, w->in, n);
+	w->in += n;
+	w->inlen -= n;
+	return n;
+}
+
+static ssize_t
+ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+    int flags, void *user)
+{
+	struct conn	*c = user;
+
+	(void)ctx;
+	(void)flags;
+	if (c->flags & CONN_CLOSED)
+		return len;
+	c->ops->write_raw(c, (const char *)data, len);
+	return len;
+}
+
+static void
+ws_frame_start_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
+{
+	struct conn	*c = user;
+	struct ws_state	*w = c->up;
+
+	/* One message is one IRC line: refuse a bigger one as soon as its
+	 * frame header says so, before reading its payload. */
+	if (!(arg->opcode & 0x8)) {
+		if (arg->opcode != WSLAY_CONTINUATION_FRAME)
+			w->msglen = 0;
+		w->msglen += arg->payload_length;
+		if (w->msglen > IRC_LINE_MAX && !w->closing) {
+			w->closing = 1;
+			log_info("conn %llu: WebSocket message too big",
+			    (unsigned long long)c->id);
+			wslay_event_queue_close(ctx, WSLAY_CODE_MESSAGE_TOO_BIG,
+			    (const uint8_t *)"message too big", 15);
+			conn_kill(c, "WebSocket message too big", 0);
+			return;
+		}
+	}
+	if (!flood_ok(&w->frames, now_ms(), WS_FRAMES_RATE,
+	    WS_FRAMES_BURST) && !w->closing) {
+		w->closing = 1;
+		log_info("conn %llu: WebSocket frame flood",
+		    (unsigned long long)c->id);
+		wslay_event_queue_close(ctx, WSLAY_CODE_POLICY_VIOLATION,
+		    (const uint8_t *)"frame flood", 11);
+		conn_kill(c, "WebSocket frame flood", 0);
+		return;
+	}
+	flood_take(&w->frames, 1);
+}
+
+static void
+ws_msg_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_msg_recv_arg *arg, void *user)
+{
+	struct conn	*c = user;
+	char		 line[IRC_LINE_MAX + 2];
+
+	(void)ctx;
+	if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
+		conn_kill(c, "Connection closed", 0);
+		return;
+	}
+	if (arg->opcode != WSLAY_TEXT_FRAME &&
+	    arg->opcode != WSLAY_BINARY_FRAME)
+		return;
+	if (arg->msg_length == 0 || (c->flags & (CONN_DYING | CONN_CLOSING)))
+		return;
+	/* One message is one line: give it its line end. */
+	if (arg->msg_length > IRC_LINE_MAX) {
+		conn_kill(c, "Message too long", 0);
+		return;
+	}
+	memcpy(line, arg->msg, arg->msg_length);
+	line[arg->msg_length] = '\n';
+	conn_input_lines(c, line, arg->msg_length + 1);
+}
+
+static const struct wslay_event_callbacks ws_callbacks = {
+	.recv_callback = ws_recv_cb,
+	.send_callback = ws_send_cb,
+	.on_frame_recv_start_callback = ws_frame_start_cb,
+	.on_msg_recv_callback = ws_msg_cb,
+};
+
+/*
+ * c has been upgraded (the 101 is sent): from now on it speaks
+ * WebSocket, with binary or text messages.  Returns 0 or -1.
+ */
+int
+ws_start(struct conn *c, int proto)
+{
+	struct ws_state	*w = xcalloc(1, sizeof *w);
+
+	if (wslay_event_context_server_init(&w->ctx, &ws_callbacks, c) != 0) {
+		free(w);
+		return -1;
+	}
+	wslay_event_config_set_max_recv_msg_length(w->ctx, IRC_LINE_MAX);
+	w->binary = proto == WS_PROTO_BINARY;
+	flood_init(&w->frames, WS_FRAMES_BURST, now_ms());
+	c->up = w;
+	c->proto = PROTO_WS;
+	return 0;
+}
+
+/* Bytes from the client: let wslay read them all. */
+void
+ws_input(struct conn *c, char *data, size_t len)
+{
+	struct ws_state	*w = c->up;
+
+	w->in = data;
+	w->inlen = len;
+	while (w->inlen > 0 && !(c->flags & (CONN_CLOSED | CONN_DYING |
+	    CONN_CLOSING))) {
+		if (wslay_event_recv(w->ctx) != 0) {
+			conn_kill(c, "WebSocket protocol error", 0);
+			break;
+		}
+		if (!wslay_event_get_read_enabled(w->ctx))
+			break;
+	}
+	w->in = NULL;
+	w->inlen = 0;
+	/* Control replies (pong, close) that wslay queued. */
+	if (wslay_event_want_write(w->ctx))
+		wslay_event_send(w->ctx);
+	if (!wslay_event_get_read_enabled(w->ctx) && !(c->flags &
+	    (CONN_DYING | CONN_CLOSING | CONN_CLOSED)))
+		conn_kill(c, "Connection closed", 0);
+}
+
+/* Send the queued lines, one message each. */
+void
+ws_flush(struct conn *c)
+{
+	struct ws_state		*w = c->up;
+	struct wslay_event_msg	 m;
+	struct line		*l;
+
+	while ((l = conn_queue_pop(c)) != NULL) {
+		m.opcode = w->binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME;
+		m.msg = (const uint8_t *)l->data;
+		m.msg_length = l->len >= 2 ? l->len - 2 : l->len;
+		if (wslay_event_queue_msg(w->ctx, &m) != 0) {
+			line_unref(l);
+			conn_kill(c, "WebSocket error", CONN_HARD);
+			return;
+		}
+		line_unref(l);
+	}
+	if (wslay_event_want_write(w->ctx))
+		wslay_event_send(w->ctx);
+}
+
+void
+ws_free(struct conn *c)
+{
+	struct ws_state	*w = c->up;
+
+	if (w == NULL)
+		return;
+	wslay_event_context_free(w->ctx);
+	free(w);
+	c->up = NULL;
+}
+
+/* Say goodbye properly (close frame 1000) before the socket closes. */
+void
+ws_close(struct conn *c)
+{
+	struct ws_state	*w = c->up;
+
+	if (w == NULL || wslay_event_get_close_sent(w->ctx))
+		return;
+	wslay_event_queue_close(w->ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+	wslay_event_send(w->ctx);
+}
