@@ -6,7 +6,7 @@
  *
  * Exit codes: 0 fine, 1 lost or duplicated messages (unless
  * --allow-loss), 2 an error (refused or closed connections, timeouts,
- * bad options), 3 not supported yet (--ws, upload, download, or a server
+ * bad options), 3 not supported yet (upload, download, or a server
  * without CHATHISTORY for the history scenario).
  */
 #include <getopt.h>
@@ -26,14 +26,15 @@ enum {
 	OPT_WINDOW, OPT_RATE, OPT_PAIRS, OPT_BOTH, OPT_SIZE, OPT_INFLIGHT,
 	OPT_FILL, OPT_PREFILLED, OPT_QUERIES, OPT_LIMIT, OPT_IDLE,
 	OPT_SETTLE, OPT_TIMEOUT, OPT_DRAIN, OPT_ALLOW_LOSS, OPT_LABEL,
-	OPT_CHANNEL
+	OPT_CHANNEL, OPT_WS_PORT
 };
 
 static const struct option bench_opts[] = {
 	{ "host",	required_argument, NULL, OPT_HOST },
 	{ "port",	required_argument, NULL, OPT_PORT },
 	{ "tls",	no_argument,	   NULL, OPT_TLS },
-	{ "ws",		no_argument,	   NULL, OPT_WS },
+	{ "ws",		optional_argument, NULL, OPT_WS },
+	{ "ws-port",	required_argument, NULL, OPT_WS_PORT },
 	{ "pid",	required_argument, NULL, OPT_PID },
 	{ "password",	required_argument, NULL, OPT_PASSWORD },
 	{ "scenario",	required_argument, NULL, OPT_SCENARIO },
@@ -81,8 +82,10 @@ bench_usage(FILE *f)
 "Server:\n"
 "  --host HOST        server address (127.0.0.1)\n"
 "  --port PORT        server port (6667)\n"
-"  --tls              TLS, no certificate check\n"
-"  --ws               IRCv3 WebSocket transport (not supported yet)\n"
+"  --tls              TLS, no certificate check (also for --ws)\n"
+"  --ws[=F]           F of the clients (0.5) use the IRCv3 WebSocket\n"
+"                     transport (text.ircv3.net) on --ws-port\n"
+"  --ws-port PORT     the server's HTTP port, for --ws (8080)\n"
 "  --password WORD    send PASS\n"
 "  --pid PID          the server's pid: its RSS and CPU from /proc\n"
 "  --label NAME       server= in the summary (default: 004 version)\n"
@@ -153,6 +156,7 @@ bench_defaults(void)
 	memset(&run, 0, sizeof run);
 	run.host = "127.0.0.1";
 	run.port = 6667;
+	run.ws_port = 8080;
 	run.n = 1000;
 	run.c = 50;
 	run.s = 1;
@@ -200,7 +204,12 @@ main(int argc, char **argv)
 			run.tls = 1;
 			break;
 		case OPT_WS:
-			run.ws = 1;
+			run.ws = optarg != NULL ? bench_real("ws", optarg, 0,
+			    1) : 0.5;
+			break;
+		case OPT_WS_PORT:
+			run.ws_port = (int)bench_num("ws-port", optarg, 1,
+			    65535);
 			break;
 		case OPT_PID:
 			run.pid = (int)bench_num("pid", optarg, 1, 1 << 30);
@@ -302,12 +311,6 @@ main(int argc, char **argv)
 		printf("%s: HTTP file transfer is not supported yet "
 		    "(lanchatd does not serve it)\n", run.scenario);
 		printf("scenario=%s supported=0\n", run.scenario);
-		return BENCH_EXIT_UNSUPPORTED;
-	}
-	if (run.ws) {
-		printf("--ws: the IRCv3 WebSocket transport is not supported "
-		    "yet (lanchatd does not serve WebSocket)\n");
-		printf("scenario=%s transport=ws supported=0\n", run.scenario);
 		return BENCH_EXIT_UNSUPPORTED;
 	}
 	if (run.channel == NULL) {

@@ -3,9 +3,10 @@
  * thread: an epoll loop (net.c) drives every connection, the scenarios
  * (scen.c) react to the lines the connections receive, and stat.c keeps
  * the figures (latency histograms, the server's CPU and memory from
- * /proc).  Everything lives in one global struct bench_run; connections
- * are an array of struct bconn indexed by their number in the run, and
- * are freed only at exit.
+ * /proc).  ws.c is the WebSocket transport of a connection.  Everything
+ * lives in one global struct bench_run; connections are an array of
+ * struct bconn indexed by their number in the run, and are freed only at
+ * exit.
  */
 #ifndef LANCHAT_BENCH_H
 #define LANCHAT_BENCH_H
@@ -31,6 +32,7 @@ enum net_state {
 	NET_FREE = 0,
 	NET_CONNECTING,		/* non-blocking connect() in progress */
 	NET_HANDSHAKE,		/* TLS handshake */
+	NET_WS_UPGRADE,		/* WebSocket upgrade sent, waiting for 101 */
 	NET_REGISTERING,	/* NICK/USER sent, waiting for 001 */
 	NET_READY,		/* 001 seen */
 	NET_CLOSED
@@ -45,12 +47,15 @@ struct bline {
 	char	*p[16];
 };
 
+struct bws;
+
 /* One client connection of the load. */
 struct bconn {
 	int		 fd;
 	int		 idx;
 	enum net_state	 state;
 	SSL		*ssl;
+	struct bws	*ws;		/* WebSocket state, or NULL: TCP */
 	int		 want_write;	/* EPOLLOUT is registered */
 	int		 dirty;		/* to flush this turn */
 	int		 tls_wants_read;/* SSL_write needs a read first */
@@ -112,7 +117,8 @@ struct bench_run {
 	const char	*host;
 	int		 port;
 	int		 tls;
-	int		 ws;
+	double		 ws;		/* share of WebSocket clients */
+	int		 ws_port;	/* the server's HTTP port */
 	int		 pid;
 	const char	*password;
 	const char	*scenario;
@@ -199,9 +205,12 @@ double		 stat_self_cpu(void);
 /* net.c */
 void		 net_init(void);
 void		 net_alloc(int);
+int		 net_is_ws(int);
 int		 net_open(int, const char *);
 int		 net_poll(int);
+void		 net_append(struct bconn *, const char *, size_t);
 void		 net_send(struct bconn *, const char *, size_t);
+void		 net_line(struct bconn *, char *, uint64_t);
 void		 net_sendf(struct bconn *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 int		 net_flush(struct bconn *);
@@ -218,5 +227,14 @@ int		 scen_connect(void);
 int		 scen_fanout(void);
 int		 scen_direct(void);
 int		 scen_history(void);
+
+/* ws.c */
+void		 ws_attach(struct bconn *);
+void		 ws_upgrade(struct bconn *, const char *);
+int		 ws_handshake(struct bconn *, const char *, size_t, size_t *);
+void		 ws_input(struct bconn *, const char *, size_t, uint64_t);
+void		 ws_queue(struct bconn *, const char *, size_t);
+int		 ws_want_write(const struct bconn *);
+void		 ws_send(struct bconn *);
 
 #endif

@@ -1,6 +1,9 @@
 /*
  * Connections of the load: non-blocking sockets on one epoll set, plain
  * or TLS (OpenSSL, no certificate check), IRC framing and registration.
+ * With --ws some of them (every one whose number net_is_ws() picks) go to
+ * the server's HTTP port instead and speak the IRCv3 WebSocket transport
+ * (ws.c) once connected; everything else is the same for them.
  *
  * Reading goes through one shared buffer: a read is parsed in place and
  * only a partial last line is copied to the connection's own rbuf (made
@@ -41,7 +44,9 @@
 #define NET_SOURCES	8		/* loopback source addresses */
 
 static struct sockaddr_storage	 net_addr;
+static struct sockaddr_storage	 net_ws_addr;	/* --ws-port */
 static socklen_t		 net_addrlen;
+static char			 net_ws_host[300];	/* Host: of the upgrade */
 static int			 net_loopback;	/* the server is on 127/8 */
 static char			*net_rbuf;
 static int			*net_dirty;
@@ -91,6 +96,15 @@ net_init(void)
 	memcpy(&net_addr, ai->ai_addr, ai->ai_addrlen);
 	net_addrlen = ai->ai_addrlen;
 	freeaddrinfo(ai);
+	memcpy(&net_ws_addr, &net_addr, net_addrlen);
+	if (net_ws_addr.ss_family == AF_INET)
+		((struct sockaddr_in *)&net_ws_addr)->sin_port =
+		    htons((uint16_t)run.ws_port);
+	else
+		((struct sockaddr_in6 *)&net_ws_addr)->sin6_port =
+		    htons((uint16_t)run.ws_port);
+	snprintf(net_ws_host, sizeof net_ws_host, strchr(run.host, ':') !=
+	    NULL ? "[%s]:%d" : "%s:%d", run.host, run.ws_port);
 	if (net_addr.ss_family == AF_INET &&
 	    (ntohl(((struct sockaddr_in *)&net_addr)->sin_addr.s_addr) >> 24) ==
 	    127)
@@ -125,6 +139,21 @@ net_alloc(int n)
 		run.conns[i].slot = -1;
 		run.conns[i].recv_base = -1;
 	}
+}
+
+/*
+ * Does connection idx use the WebSocket transport?  With --ws=F, F of
+ * the connections, spread evenly: with 0.5 every odd one, so member 0
+ * (the fan-out's ack point) stays on TCP and senders and receivers are
+ * mixed.
+ */
+int
+net_is_ws(int idx)
+{
+	if (run.ws <= 0)
+		return 0;
+	return (long long)((double)(idx + 1) * run.ws) >
+	    (long long)((double)idx * run.ws);
 }
 
 /* The nick of connection idx: a letter, the run's tag, the number. */
@@ -228,6 +257,8 @@ net_open(int idx, const char *caps)
 	b->slot = -1;
 	b->recv_base = -1;
 	b->caps = caps;
+	if (net_is_ws(idx))
+		ws_attach(b);
 	net_nick(idx, b->nick, sizeof b->nick);
 	b->state = NET_CONNECTING;
 	run.connecting++;
@@ -244,8 +275,8 @@ net_open(int idx, const char *caps)
 		if (b->state == NET_CLOSED)
 			return -1;
 	}
-	if (connect(b->fd, (struct sockaddr *)&net_addr, net_addrlen) != 0 &&
-	    errno != EINPROGRESS) {
+	if (connect(b->fd, (struct sockaddr *)(b->ws != NULL ? &net_ws_addr :
+	    &net_addr), net_addrlen) != 0 && errno != EINPROGRESS) {
 		net_error(b, "connect: %s", strerror(errno));
 		return -1;
 	}
@@ -262,9 +293,12 @@ net_dirty_add(struct bconn *b)
 	net_dirty[net_ndirty++] = b->idx;
 }
 
-/* Queue len bytes (one or more whole lines with CRLF) on b. */
+/*
+ * Append len raw bytes to what b writes next (the transport's own bytes:
+ * WebSocket frames, the upgrade request, or IRC lines on TCP).
+ */
 void
-net_send(struct bconn *b, const char *data, size_t len)
+net_append(struct bconn *b, const char *data, size_t len)
 {
 	if (b->state == NET_CLOSED || b->state == NET_FREE)
 		return;
@@ -282,6 +316,24 @@ net_send(struct bconn *b, const char *data, size_t len)
 	net_dirty_add(b);
 	memcpy(b->wbuf + b->wlen, data, len);
 	b->wlen += len;
+}
+
+/*
+ * Queue len bytes (one or more whole lines with CRLF) on b: as they are
+ * on TCP, one WebSocket message per line on a WebSocket (framed when b
+ * is flushed).
+ */
+void
+net_send(struct bconn *b, const char *data, size_t len)
+{
+	if (b->state == NET_CLOSED || b->state == NET_FREE)
+		return;
+	if (b->ws == NULL) {
+		net_append(b, data, len);
+		return;
+	}
+	ws_queue(b, data, len);
+	net_dirty_add(b);
 }
 
 /* Queue one line (CRLF added) on b, printf-style. */
@@ -318,6 +370,11 @@ net_flush(struct bconn *b)
 		return -1;
 	if (b->state == NET_CONNECTING || b->state == NET_HANDSHAKE)
 		return 0;
+	if (b->ws != NULL) {
+		ws_send(b);	/* queued messages become frames in wbuf */
+		if (b->state == NET_CLOSED)
+			return -1;
+	}
 	while (b->woff < b->wlen) {
 		if (b->ssl != NULL) {
 			ERR_clear_error();
@@ -405,8 +462,11 @@ net_parse(char *s, struct bline *l)
 	return 0;
 }
 
-/* What every client does with a line, before the scenario sees it. */
-static void
+/*
+ * What every client does with a line s (NUL-terminated, no line end,
+ * changed in place) received at now, before the scenario sees it.
+ */
+void
 net_line(struct bconn *b, char *s, uint64_t now)
 {
 	struct bline	l;
@@ -462,6 +522,30 @@ net_line(struct bconn *b, char *s, uint64_t now)
 }
 
 /*
+ * Bytes (data, len) that WebSocket connection b read at now: the answer
+ * to its upgrade, then frames.  Once the 101 is in, b registers.
+ */
+static void
+net_ws_bytes(struct bconn *b, const char *data, size_t len, uint64_t now)
+{
+	size_t	used;
+
+	if (b->state == NET_WS_UPGRADE) {
+		if (ws_handshake(b, data, len, &used) != 1)
+			return;
+		data += used;
+		len -= used;
+		net_register(b);
+		if (b->state == NET_CLOSED)
+			return;
+	}
+	if (len > 0)
+		ws_input(b, data, len, now);
+	if (b->state != NET_CLOSED && ws_want_write(b))
+		net_dirty_add(b);	/* pongs, a close */
+}
+
+/*
  * Read what b has (a few reads at most, so that one busy connection does
  * not starve the others) and hand every complete line on.
  */
@@ -510,9 +594,17 @@ net_read(struct bconn *b)
 			}
 		}
 		full = (size_t)n == want;
-		len += (size_t)n;
 		now = stat_now();
 		run.t_progress = now;
+		if (b->ws != NULL) {
+			net_ws_bytes(b, net_rbuf, (size_t)n, now);
+			if (b->state == NET_CLOSED)
+				return;
+			if (b->ssl == NULL && !full)
+				break;
+			continue;
+		}
+		len += (size_t)n;
 		off = 0;
 		while ((nl = memchr(net_rbuf + off, '\n', len - off)) != NULL) {
 			line = net_rbuf + off;
@@ -549,13 +641,27 @@ static void
 net_register(struct bconn *b)
 {
 	b->state = NET_REGISTERING;
-	b->t_open = stat_now();
+	if (b->ws == NULL)
+		b->t_open = stat_now();
 	if (run.password != NULL)
 		net_sendf(b, "PASS %s", run.password);
 	if (b->caps != NULL)
 		net_sendf(b, "CAP REQ :%s", b->caps);
 	net_sendf(b, "NICK %s", b->nick);
 	net_sendf(b, "USER bench 0 * :lanchat-bench %d", b->idx);
+	net_flush(b);
+}
+
+/* b is connected (and through TLS): register, or upgrade first. */
+static void
+net_connected(struct bconn *b)
+{
+	if (b->ws == NULL) {
+		net_register(b);
+		return;
+	}
+	b->t_open = stat_now();
+	ws_upgrade(b, net_ws_host);
 	net_flush(b);
 }
 
@@ -567,7 +673,7 @@ net_handshake(struct bconn *b)
 	ERR_clear_error();
 	if ((r = SSL_do_handshake(b->ssl)) == 1) {
 		net_epoll(b, EPOLL_CTL_MOD, 0);
-		net_register(b);
+		net_connected(b);
 		return;
 	}
 	e = SSL_get_error(b->ssl, r);
@@ -607,7 +713,7 @@ net_event(struct bconn *b, uint32_t ev)
 			return;
 		}
 		net_epoll(b, EPOLL_CTL_MOD, 0);
-		net_register(b);
+		net_connected(b);
 		return;
 	case NET_HANDSHAKE:
 		net_handshake(b);
@@ -634,9 +740,12 @@ net_flush_dirty(void)
 
 	for (i = 0; i < net_ndirty; i++) {
 		idx = net_dirty[i];
-		run.conns[idx].dirty = 0;
-		if (run.conns[idx].wlen > run.conns[idx].woff)
+		/* A WebSocket's messages become bytes in net_flush(), which
+		 * appends them: still dirty then, so not listed twice. */
+		if (run.conns[idx].wlen > run.conns[idx].woff ||
+		    run.conns[idx].ws != NULL)
 			net_flush(&run.conns[idx]);
+		run.conns[idx].dirty = 0;
 	}
 	net_ndirty = 0;
 }

@@ -668,6 +668,17 @@ scen_connect(void)
 	    BENCH_EXIT_ERROR;
 }
 
+/* How many of the first n connections use the WebSocket transport. */
+static int
+scen_ws_count(int n)
+{
+	int	i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += net_is_ws(i);
+	return k;
+}
+
 static void
 scen_print_send(const char *what, const struct scen_result *r)
 {
@@ -711,6 +722,10 @@ scen_fanout(void)
 	printf("fanout: %d members of %s, %d senders x %lld messages, "
 	    "window %d%s\n", run.c, run.channel, run.s, run.m, run.w,
 	    run.rate > 0 ? ", fixed rate" : "");
+	if (run.ws > 0)
+		printf("fanout: %d members (%d senders) over WebSocket, port "
+		    "%d\n", scen_ws_count(run.c), scen_ws_count(run.s + 1),
+		    run.ws_port);
 	if (scen_register(run.c, NULL) != 0)
 		return scen_fail_setup("registration");
 	if ((join_s = scen_join()) < 0)
@@ -732,11 +747,13 @@ scen_fanout(void)
 	scen_send(&r);
 	scen_print_send("fanout", &r);
 	printf("scenario=fanout server=%s C=%d S=%d M=%lld W=%d rate=%.0f "
-	    "size=%d deliveries_per_s=%.0f msgs_per_s=%.0f p50_ms=%.3f "
+	    "size=%d ws=%.2f ws_clients=%d deliveries_per_s=%.0f "
+	    "msgs_per_s=%.0f p50_ms=%.3f "
 	    "p99_ms=%.3f max_ms=%.3f lost=%" PRIu64 " dup=%" PRIu64 " "
 	    "cpu_pct=%.1f rss_kib=%" PRIu64 " join_s=%.3f secs=%.3f "
 	    "bench_cpu_pct=%.1f errors=%d\n", scen_server(), run.c, run.s,
-	    run.m, run.w, run.rate, run.size, run.delivered / r.secs,
+	    run.m, run.w, run.rate, run.size, run.ws, scen_ws_count(run.c),
+	    run.delivered / r.secs,
 	    r.sent / r.secs, stat_ms(lat_quantile(&run.lat, 0.5)),
 	    stat_ms(lat_quantile(&run.lat, 0.99)), stat_ms(run.lat.max),
 	    r.lost, run.dup, r.cpu_pct, run.rss_peak, join_s, r.secs,
@@ -771,6 +788,9 @@ scen_direct(void)
 	printf("direct: %d pairs, %s, %lld messages each, window %d%s\n",
 	    run.p, run.both ? "both ways" : "one way", run.m, run.w,
 	    run.rate > 0 ? ", fixed rate" : "");
+	if (run.ws > 0)
+		printf("direct: %d of %d clients over WebSocket, port %d\n",
+		    scen_ws_count(run.nconns), run.nconns, run.ws_port);
 	if (scen_register(run.nconns, NULL) != 0)
 		return scen_fail_setup("registration");
 	for (i = 0, k = 0; i < run.nconns; i++) {
@@ -788,11 +808,13 @@ scen_direct(void)
 	scen_send(&r);
 	scen_print_send("direct", &r);
 	printf("scenario=direct server=%s P=%d both=%d M=%lld W=%d rate=%.0f "
-	    "size=%d deliveries_per_s=%.0f msgs_per_s=%.0f p50_ms=%.3f "
+	    "size=%d ws=%.2f ws_clients=%d deliveries_per_s=%.0f "
+	    "msgs_per_s=%.0f p50_ms=%.3f "
 	    "p99_ms=%.3f max_ms=%.3f lost=%" PRIu64 " dup=%" PRIu64 " "
 	    "cpu_pct=%.1f rss_kib=%" PRIu64 " secs=%.3f bench_cpu_pct=%.1f "
 	    "errors=%d\n", scen_server(), run.p, run.both, run.m, run.w,
-	    run.rate, run.size, run.delivered / r.secs, r.sent / r.secs,
+	    run.rate, run.size, run.ws, scen_ws_count(run.nconns),
+	    run.delivered / r.secs, r.sent / r.secs,
 	    stat_ms(lat_quantile(&run.lat, 0.5)),
 	    stat_ms(lat_quantile(&run.lat, 0.99)), stat_ms(run.lat.max),
 	    r.lost, run.dup, r.cpu_pct, run.rss_peak, r.secs, r.self_pct,

@@ -73,8 +73,7 @@ def test_bench_tls(make_server, bench):
 
 def test_bench_not_supported(make_server, bench):
     server = make_server(BENCH_ARGS)
-    for args in (["--scenario", "upload"], ["--scenario", "download"],
-                 ["--ws", "--scenario", "fanout"]):
+    for args in (["--scenario", "upload"], ["--scenario", "download"]):
         cmd = [bench, "--port", str(server.port)] + args
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         assert r.returncode == 3, r
