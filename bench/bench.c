@@ -5,9 +5,9 @@
  * (scen.c), whose return value is the exit code.
  *
  * Exit codes: 0 fine, 1 lost or duplicated messages (unless
- * --allow-loss), 2 an error (refused or closed connections, timeouts,
- * bad options), 3 not supported yet (upload, download, or a server
- * without CHATHISTORY for the history scenario).
+ * --allow-loss) or a file that came back wrong, 2 an error (refused or
+ * closed connections, timeouts, bad options), 3 not supported by the
+ * server (CHATHISTORY for the history scenario, FILEHOST for upload).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -26,7 +26,7 @@ enum {
 	OPT_WINDOW, OPT_RATE, OPT_PAIRS, OPT_BOTH, OPT_SIZE, OPT_INFLIGHT,
 	OPT_FILL, OPT_PREFILLED, OPT_QUERIES, OPT_LIMIT, OPT_IDLE,
 	OPT_SETTLE, OPT_TIMEOUT, OPT_DRAIN, OPT_ALLOW_LOSS, OPT_LABEL,
-	OPT_CHANNEL, OPT_WS_PORT
+	OPT_CHANNEL, OPT_WS_PORT, OPT_UPLOAD_URL
 };
 
 static const struct option bench_opts[] = {
@@ -35,6 +35,7 @@ static const struct option bench_opts[] = {
 	{ "tls",	no_argument,	   NULL, OPT_TLS },
 	{ "ws",		optional_argument, NULL, OPT_WS },
 	{ "ws-port",	required_argument, NULL, OPT_WS_PORT },
+	{ "upload-url",	required_argument, NULL, OPT_UPLOAD_URL },
 	{ "pid",	required_argument, NULL, OPT_PID },
 	{ "password",	required_argument, NULL, OPT_PASSWORD },
 	{ "scenario",	required_argument, NULL, OPT_SCENARIO },
@@ -77,7 +78,10 @@ bench_usage(FILE *f)
 "  direct     P pairs send private messages [-P -M -W, --both, --rate]\n"
 "  history    CHATHISTORY LATEST and BEFORE latency [--fill or\n"
 "             --prefilled, --queries, --limit]\n"
-"  upload, download   HTTP file transfer (not supported yet)\n"
+"  upload     log in with a new account (REGISTER), get a login token\n"
+"             (TOKEN NEW), upload a file to the FILEHOST URL over HTTP,\n"
+"             download it and check it: MB/s each way and the server's\n"
+"             RSS [--size, --upload-url]\n"
 "\n"
 "Server:\n"
 "  --host HOST        server address (127.0.0.1)\n"
@@ -86,6 +90,8 @@ bench_usage(FILE *f)
 "  --ws[=F]           F of the clients (0.5) use the IRCv3 WebSocket\n"
 "                     transport (text.ircv3.net) on --ws-port\n"
 "  --ws-port PORT     the server's HTTP port, for --ws (8080)\n"
+"  --upload-url URL   upload: where to POST (default: the server's\n"
+"                     FILEHOST ISUPPORT token)\n"
 "  --password WORD    send PASS\n"
 "  --pid PID          the server's pid: its RSS and CPU from /proc\n"
 "  --label NAME       server= in the summary (default: 004 version)\n"
@@ -99,7 +105,8 @@ bench_usage(FILE *f)
 "  -W, --window W     unanswered messages per sender (100)\n"
 "  --rate R           fixed total rate, messages/s (0: as fast as taken)\n"
 "  --both             direct: both members of a pair send\n"
-"  --size B           bytes of text per message (64)\n"
+"  --size B           bytes of text per message (64, at most 400);\n"
+"                     upload: bytes of the file (1G; K, M, G suffixes)\n"
 "  --inflight K       connections registering at once (200)\n"
 "  --channel NAME     the channel (#bench<tag>; history: #benchhist)\n"
 "  --fill N           history: store N messages first (10000)\n"
@@ -114,7 +121,8 @@ bench_usage(FILE *f)
 "  -v, --verbose      say why each failed connection failed\n"
 "\n"
 "The last line of output is a summary of key=value pairs.  Exit codes:\n"
-"0 fine, 1 lost or duplicated messages, 2 error, 3 not supported yet.\n");
+"0 fine, 1 lost or duplicated messages (or a file that came back\n"
+"wrong), 2 error, 3 not supported by the server.\n");
 }
 
 static long long
@@ -145,6 +153,31 @@ bench_real(const char *name, const char *s, double min, double max)
 		exit(BENCH_EXIT_ERROR);
 	}
 	return v;
+}
+
+/* A size: a number with an optional K, M or G (powers of 1024). */
+static long long
+bench_size(const char *name, const char *s, long long min, long long max)
+{
+	char		*end;
+	long long	 v, mul = 1;
+
+	v = strtoll(s, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		mul = 1LL << 10;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1LL << 20;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1LL << 30;
+	if (mul > 1)
+		end++;
+	if (*s == '\0' || *end != '\0' || v < 0 || v > max / mul ||
+	    v * mul < min) {
+		fprintf(stderr, "lanchat-bench: --%s: %s is not a size from "
+		    "%lld to %lld\n", name, s, min, max);
+		exit(BENCH_EXIT_ERROR);
+	}
+	return v * mul;
 }
 
 static void
@@ -186,8 +219,9 @@ bench_defaults(void)
 int
 main(int argc, char **argv)
 {
-	static char	chan[32];
-	int		ch;
+	static char	 chan[32];
+	const char	*size_arg = NULL;
+	int		 ch;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	bench_defaults();
@@ -210,6 +244,9 @@ main(int argc, char **argv)
 		case OPT_WS_PORT:
 			run.ws_port = (int)bench_num("ws-port", optarg, 1,
 			    65535);
+			break;
+		case OPT_UPLOAD_URL:
+			run.upload_url = optarg;
 			break;
 		case OPT_PID:
 			run.pid = (int)bench_num("pid", optarg, 1, 1 << 30);
@@ -251,7 +288,7 @@ main(int argc, char **argv)
 			run.both = 1;
 			break;
 		case OPT_SIZE:
-			run.size = (int)bench_num("size", optarg, 0, 400);
+			size_arg = optarg;
 			break;
 		case OPT_INFLIGHT:
 			run.inflight = (int)bench_num("inflight", optarg, 1,
@@ -306,13 +343,11 @@ main(int argc, char **argv)
 		bench_usage(stderr);
 		return BENCH_EXIT_ERROR;
 	}
-	if (strcmp(run.scenario, "upload") == 0 ||
-	    strcmp(run.scenario, "download") == 0) {
-		printf("%s: HTTP file transfer is not supported yet "
-		    "(lanchatd does not serve it)\n", run.scenario);
-		printf("scenario=%s supported=0\n", run.scenario);
-		return BENCH_EXIT_UNSUPPORTED;
-	}
+	run.file_size = 1LL << 30;
+	if (size_arg != NULL && strcmp(run.scenario, "upload") == 0)
+		run.file_size = bench_size("size", size_arg, 1, 1LL << 40);
+	else if (size_arg != NULL)
+		run.size = (int)bench_num("size", size_arg, 0, 400);
 	if (run.channel == NULL) {
 		if (strcmp(run.scenario, "history") == 0)
 			snprintf(chan, sizeof chan, "#benchhist");
@@ -323,7 +358,8 @@ main(int argc, char **argv)
 	if (strcmp(run.scenario, "connect") == 0 ||
 	    strcmp(run.scenario, "fanout") == 0 ||
 	    strcmp(run.scenario, "direct") == 0 ||
-	    strcmp(run.scenario, "history") == 0) {
+	    strcmp(run.scenario, "history") == 0 ||
+	    strcmp(run.scenario, "upload") == 0) {
 		net_init();
 		if (strcmp(run.scenario, "connect") == 0)
 			return scen_connect();
@@ -331,9 +367,11 @@ main(int argc, char **argv)
 			return scen_fanout();
 		if (strcmp(run.scenario, "direct") == 0)
 			return scen_direct();
+		if (strcmp(run.scenario, "upload") == 0)
+			return xfer_upload();
 		return scen_history();
 	}
 	fprintf(stderr, "lanchat-bench: unknown scenario '%s' (connect, "
-	    "fanout, direct, history, upload, download)\n", run.scenario);
+	    "fanout, direct, history, upload)\n", run.scenario);
 	return BENCH_EXIT_ERROR;
 }

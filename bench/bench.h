@@ -3,10 +3,10 @@
  * thread: an epoll loop (net.c) drives every connection, the scenarios
  * (scen.c) react to the lines the connections receive, and stat.c keeps
  * the figures (latency histograms, the server's CPU and memory from
- * /proc).  ws.c is the WebSocket transport of a connection.  Everything
- * lives in one global struct bench_run; connections are an array of
- * struct bconn indexed by their number in the run, and are freed only at
- * exit.
+ * /proc).  ws.c is the WebSocket transport of a connection, xfer.c the
+ * HTTP upload/download scenario.  Everything lives in one global struct
+ * bench_run; connections are an array of struct bconn indexed by their
+ * number in the run, and are freed only at exit.
  */
 #ifndef LANCHAT_BENCH_H
 #define LANCHAT_BENCH_H
@@ -133,6 +133,8 @@ struct bench_run {
 	int		 w;		/* window per sender */
 	double		 rate;		/* messages/s, 0: none */
 	int		 size;		/* bytes of text per message */
+	long long	 file_size;	/* upload: bytes of the file */
+	const char	*upload_url;	/* upload: instead of FILEHOST */
 	int		 inflight;	/* connects not yet registered */
 	long long	 fill;		/* history: to store first */
 	int		 prefilled;
@@ -150,7 +152,7 @@ struct bench_run {
 	int		 nconns;
 	int		 epfd;
 	SSL_CTX		*ssl_ctx;
-	char		 tag[4];	/* random, in nicks */
+	char		 tag[12];	/* random, in nicks */
 	char		 server_version[128];
 
 	/* Counters of the running phase. */
@@ -227,6 +229,8 @@ int		 scen_connect(void);
 int		 scen_fanout(void);
 int		 scen_direct(void);
 int		 scen_history(void);
+int		 scen_token(char *, size_t, char *, size_t);
+const char	*scen_server(void);
 
 /* ws.c */
 void		 ws_attach(struct bconn *);
@@ -236,5 +240,8 @@ void		 ws_input(struct bconn *, const char *, size_t, uint64_t);
 void		 ws_queue(struct bconn *, const char *, size_t);
 int		 ws_want_write(const struct bconn *);
 void		 ws_send(struct bconn *);
+
+/* xfer.c */
+int		 xfer_upload(void);
 
 #endif

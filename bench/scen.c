@@ -1,5 +1,6 @@
 /*
- * The scenarios: connect, fanout, direct and history.  Each one sets up
+ * The scenarios: connect, fanout, direct and history, and the IRC half of
+ * upload (scen_token: an account and a login token).  Each one sets up
  * run.conns, drives the loop through its phases (register, join, send,
  * query) with scen_loop(), prints human lines and then one summary line
  * of key=value pairs, and returns the exit code.
@@ -18,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "bench.h"
 
 #define SCEN_BATCH	64	/* messages generated per sender per turn */
@@ -35,8 +38,20 @@ static uint64_t		 scen_hq_rows, scen_hq_answers;
 static int		 scen_hq_empty;	/* last answer: no rows */
 static int		 scen_hq_on;	/* connection 0 reads answers */
 
+/* scen_token(): how far the login got, and what it learnt. */
+enum scen_acct_step {
+	SCEN_ACCT_OFF = 0,
+	SCEN_ACCT_WELCOME,	/* waiting for the end of the MOTD */
+	SCEN_ACCT_READY,	/* ISUPPORT is in */
+	SCEN_ACCT_REGISTERED,	/* REGISTER SUCCESS */
+	SCEN_ACCT_TOKEN		/* TOKEN NEW answered */
+};
+static enum scen_acct_step	 scen_acct;
+static char			 scen_acct_url[512];
+static char			 scen_acct_token[256];
+
 /* The summary's server name: --label, else the version from 004. */
-static const char *
+const char *
 scen_server(void)
 {
 	static char	name[128];
@@ -182,6 +197,49 @@ scen_history_line(struct bconn *b, struct bline *l, uint64_t now)
 	}
 }
 
+/* Copy at most outsz-1 bytes of s to out. */
+static void
+scen_copy(char *out, size_t outsz, const char *s)
+{
+	snprintf(out, outsz, "%s", s);
+}
+
+/* A line of the login of scen_token(). */
+static void
+scen_acct_line(struct bconn *b, struct bline *l)
+{
+	int	i;
+
+	if (strcmp(l->cmd, "005") == 0) {
+		/* soju.im/FILEHOST: the upload URL (draft/ is the same). */
+		for (i = 1; i < l->n - 1; i++) {
+			if (strncmp(l->p[i], "soju.im/FILEHOST=", 17) == 0)
+				scen_copy(scen_acct_url, sizeof scen_acct_url,
+				    l->p[i] + 17);
+			else if (strncmp(l->p[i], "draft/FILEHOST=", 15) == 0 &&
+			    scen_acct_url[0] == '\0')
+				scen_copy(scen_acct_url, sizeof scen_acct_url,
+				    l->p[i] + 15);
+		}
+	} else if ((strcmp(l->cmd, "376") == 0 ||
+	    strcmp(l->cmd, "422") == 0) && scen_acct == SCEN_ACCT_WELCOME)
+		scen_acct = SCEN_ACCT_READY;
+	else if (strcmp(l->cmd, "REGISTER") == 0 && l->n >= 1) {
+		if (strcmp(l->p[0], "SUCCESS") == 0)
+			scen_acct = SCEN_ACCT_REGISTERED;
+		else
+			net_error(b, "REGISTER %s (the account must be usable "
+			    "at once)", l->p[0]);
+	} else if (strcmp(l->cmd, "TOKEN") == 0 && l->n >= 2 &&
+	    strcmp(l->p[0], "NEW") == 0) {
+		scen_copy(scen_acct_token, sizeof scen_acct_token, l->p[1]);
+		scen_acct = SCEN_ACCT_TOKEN;
+	} else if (strcmp(l->cmd, "FAIL") == 0 ||
+	    strcmp(l->cmd, "421") == 0)
+		net_error(b, "%s %s %s: %s", l->cmd, l->n > 0 ? l->p[0] : "",
+		    l->n > 1 ? l->p[1] : "", l->n > 0 ? l->p[l->n - 1] : "");
+}
+
 /*
  * Every line a connection receives, after net.c has answered PING and
  * CAP: count the join phase, the bench messages and history answers.
@@ -189,6 +247,10 @@ scen_history_line(struct bconn *b, struct bline *l, uint64_t now)
 void
 scen_line(struct bconn *b, struct bline *l, uint64_t now)
 {
+	if (scen_acct != SCEN_ACCT_OFF) {
+		scen_acct_line(b, l);
+		return;
+	}
 	if (b->idx == 0 && scen_hq_on) {
 		scen_history_line(b, l, now);
 		return;
@@ -973,4 +1035,81 @@ scen_history(void)
 out:
 	net_close_all();
 	return rc;
+}
+
+static enum scen_acct_step	scen_acct_want;
+
+static int
+scen_acct_done(void)
+{
+	return scen_acct >= scen_acct_want ||
+	    run.conns[0].state == NET_CLOSED;
+}
+
+/* Wait for the login to reach step want.  0, or -1 (said why). */
+static int
+scen_acct_wait(enum scen_acct_step want, const char *what)
+{
+	scen_acct_want = want;
+	if (scen_loop(scen_acct_done, run.timeout, 0, what) != 0 ||
+	    scen_acct < want) {
+		scen_fail_setup(what);
+		scen_acct = SCEN_ACCT_OFF;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The IRC half of upload: one client registers (NICK/USER), makes an
+ * account with REGISTER (a random password nobody needs again) and asks
+ * for a login token with TOKEN NEW, which is what lets it upload.
+ * Copies the token to tok and the FILEHOST upload URL of ISUPPORT (or
+ * "") to url, and closes the connection (the token outlives it).
+ * Returns 0; 1 when the server offers no upload URL and --upload-url is
+ * not given (no file hosting); -1 on failure (said on stderr).
+ */
+int
+scen_token(char *tok, size_t toksz, char *url, size_t urlsz)
+{
+	static const char	 letters[] = "abcdefghijklmnopqrstuvwxyz"
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char		 rnd[24];
+	char			 pw[sizeof rnd + 1];
+	size_t			 i;
+
+	scen_start(1);
+	scen_acct = SCEN_ACCT_WELCOME;
+	if (scen_register(1, NULL) != 0) {
+		scen_acct = SCEN_ACCT_OFF;
+		scen_fail_setup("registration");
+		return -1;
+	}
+	if (scen_acct_wait(SCEN_ACCT_READY, "the end of the welcome") != 0)
+		return -1;
+	if (scen_acct_url[0] == '\0' && run.upload_url == NULL) {
+		scen_acct = SCEN_ACCT_OFF;
+		net_close_all();
+		return 1;
+	}
+	if (RAND_bytes(rnd, sizeof rnd) != 1) {
+		fprintf(stderr, "lanchat-bench: RAND_bytes failed\n");
+		return -1;
+	}
+	for (i = 0; i < sizeof rnd; i++)
+		pw[i] = letters[rnd[i] % (sizeof letters - 1)];
+	pw[sizeof rnd] = '\0';
+	net_sendf(&run.conns[0], "REGISTER * * %s", pw);
+	if (scen_acct_wait(SCEN_ACCT_REGISTERED, "REGISTER") != 0)
+		return -1;
+	net_sendf(&run.conns[0], "TOKEN NEW :lanchat-bench");
+	if (scen_acct_wait(SCEN_ACCT_TOKEN, "TOKEN NEW") != 0)
+		return -1;
+	snprintf(tok, toksz, "%s", scen_acct_token);
+	snprintf(url, urlsz, "%s", scen_acct_url);
+	scen_acct = SCEN_ACCT_OFF;
+	net_sendf(&run.conns[0], "QUIT :lanchat-bench");
+	net_flush(&run.conns[0]);
+	net_close_all();
+	return 0;
 }
