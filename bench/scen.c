@@ -1040,6 +1040,12 @@ out:
 static enum scen_acct_step	scen_acct_want;
 
 static int
+scen_conn0_closed(void)
+{
+	return run.conns[0].state == NET_CLOSED;
+}
+
+static int
 scen_acct_done(void)
 {
 	return scen_acct >= scen_acct_want ||
@@ -1107,9 +1113,11 @@ scen_token(char *tok, size_t toksz, char *url, size_t urlsz)
 		return -1;
 	snprintf(tok, toksz, "%s", scen_acct_token);
 	snprintf(url, urlsz, "%s", scen_acct_url);
+	/* Leave as a client does: QUIT, then wait for the server's ERROR
+	 * and close, rather than reset the connection under it. */
 	scen_acct = SCEN_ACCT_OFF;
 	net_sendf(&run.conns[0], "QUIT :lanchat-bench");
-	net_flush(&run.conns[0]);
+	scen_loop(scen_conn0_closed, 2, 0, "the server to close after QUIT");
 	net_close_all();
 	return 0;
 }
