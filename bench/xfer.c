@@ -510,62 +510,23 @@ xfer_cpu_pct(const struct proc_sample *a, const struct proc_sample *b,
 }
 
 /*
- * upload: an account and a login token over IRC (scen_token), then the
- * file up to the FILEHOST URL and back down; see the top of the file.
- * Returns the exit code.
+ * The file up to u with token, then back down; x is the connection of
+ * the moment (the caller closes it), buf a chunk to read into.  Prints
+ * the figures; returns the exit code.
  */
-int
-xfer_upload(void)
+static int
+xfer_run(struct xfer_url *u, const char *token, struct xfer_conn *x,
+    char *buf)
 {
-	struct xfer_url		 u;
-	struct xfer_conn	 x;
 	struct xfer_resp	 r;
 	struct xfer_mem		 mem;
 	struct proc_sample	 p0, p1, p2, p3;
-	char			 token[256], url[512], hdr[3072], *buf;
-	const char		*name;
+	char			 hdr[3072];
+	const char		*name = "lanchat-bench.bin";
 	uint64_t		 t0, t1, t2, t3, sent, n, rss0, rss_after;
 	uint64_t		 peak_up, peak_down;
 	double			 up_s, down_s, self0;
-	unsigned		 seed;
-	int			 i, rc, verified;
-
-	/* A tag of its own: the account's name must be new on a server
-	 * whose data outlives the run. */
-	seed = (unsigned)stat_now() ^ (unsigned)getpid() << 12;
-	for (i = 0; i < 8; i++) {
-		run.tag[i] = (char)('a' + seed % 26);
-		seed = seed / 26 + (unsigned)i * 7919;
-	}
-	run.tag[8] = '\0';
-	signal(SIGPIPE, SIG_IGN);
-	printf("upload: %lld bytes%s\n", run.file_size,
-	    run.upload_url != NULL ? "" : " to the server's FILEHOST URL");
-	rc = scen_token(token, sizeof token, url, sizeof url);
-	if (rc == 1) {
-		printf("upload: the server offers no upload URL (no FILEHOST "
-		    "in ISUPPORT): file hosting not supported\n");
-		printf("scenario=upload server=%s supported=0\n",
-		    scen_server());
-		return BENCH_EXIT_UNSUPPORTED;
-	}
-	if (rc != 0)
-		return BENCH_EXIT_ERROR;
-	if (run.upload_url != NULL)
-		snprintf(url, sizeof url, "%s", run.upload_url);
-	if (xfer_url_parse(url, &u) != 0) {
-		fprintf(stderr, "lanchat-bench: upload URL '%s' is not an "
-		    "http or https URL\n", url);
-		return BENCH_EXIT_ERROR;
-	}
-	printf("upload: logged in as a new account, token in hand; POST %s\n",
-	    url);
-	xfer_pattern();
-	if ((buf = malloc(XFER_CHUNK)) == NULL) {
-		fprintf(stderr, "lanchat-bench: out of memory\n");
-		return BENCH_EXIT_ERROR;
-	}
-	name = "lanchat-bench.bin";
+	int			 verified;
 
 	/* Up. */
 	rss0 = xfer_status("VmRSS");
@@ -573,21 +534,21 @@ xfer_upload(void)
 	self0 = stat_self_cpu();
 	xfer_mem_start(&mem);
 	t0 = stat_now();
-	if (xfer_connect(&u, &x) != 0)
+	if (xfer_connect(u, x) != 0)
 		return BENCH_EXIT_ERROR;
 	n = (uint64_t)snprintf(hdr, sizeof hdr, "POST %s HTTP/1.1\r\n"
 	    "Host: %s\r\nAuthorization: Bearer %s\r\n"
 	    "Content-Type: application/octet-stream\r\n"
 	    "Content-Disposition: attachment; filename=\"%s\"\r\n"
-	    "Content-Length: %lld\r\nConnection: close\r\n\r\n", u.path,
-	    u.hosthdr, token, name, run.file_size);
+	    "Content-Length: %lld\r\nConnection: close\r\n\r\n", u->path,
+	    u->hosthdr, token, name, run.file_size);
 	sent = 0;
-	if (xfer_write(&x, hdr, (size_t)n) == 0) {
+	if (xfer_write(x, hdr, (size_t)n) == 0) {
 		while (sent < (uint64_t)run.file_size) {
 			n = (uint64_t)run.file_size - sent;
 			if (n > XFER_CHUNK)
 				n = XFER_CHUNK;
-			if (xfer_write(&x, xfer_pat + sent % XFER_PERIOD,
+			if (xfer_write(x, xfer_pat + sent % XFER_PERIOD,
 			    (size_t)n) != 0)
 				break;
 			sent += n;
@@ -600,10 +561,10 @@ xfer_upload(void)
 		return BENCH_EXIT_ERROR;
 	}
 	/* Refused in the middle: the answer may be there to read. */
-	if (xfer_response(&x, &r, buf, 0, "upload") != 0)
+	if (xfer_response(x, &r, buf, 0, "upload") != 0)
 		return BENCH_EXIT_ERROR;
 	t1 = stat_now();
-	xfer_close(&x);
+	xfer_close(x);
 	peak_up = xfer_mem_end(&mem);
 	proc_read(run.pid, &p1);
 	if (r.p.status_code != 201 || sent < (uint64_t)run.file_size)
@@ -621,27 +582,27 @@ xfer_upload(void)
 
 	/* Down: the Location, on the same server. */
 	if (r.location[0] == '/')
-		snprintf(u.path, sizeof u.path, "%s", r.location);
-	else if (xfer_url_parse(r.location, &u) != 0) {
+		snprintf(u->path, sizeof u->path, "%s", r.location);
+	else if (xfer_url_parse(r.location, u) != 0) {
 		fprintf(stderr, "lanchat-bench: upload: Location '%s' is not "
 		    "a URL\n", r.location);
 		return BENCH_EXIT_ERROR;
 	}
 	xfer_mem_start(&mem);
 	t2 = stat_now();
-	if (xfer_connect(&u, &x) != 0)
+	if (xfer_connect(u, x) != 0)
 		return BENCH_EXIT_ERROR;
 	n = (uint64_t)snprintf(hdr, sizeof hdr, "GET %s HTTP/1.1\r\n"
-	    "Host: %s\r\nConnection: close\r\n\r\n", u.path, u.hosthdr);
-	if (xfer_write(&x, hdr, (size_t)n) != 0) {
+	    "Host: %s\r\nConnection: close\r\n\r\n", u->path, u->hosthdr);
+	if (xfer_write(x, hdr, (size_t)n) != 0) {
 		fprintf(stderr, "lanchat-bench: download: %s\n",
 		    strerror(errno));
 		return BENCH_EXIT_ERROR;
 	}
-	if (xfer_response(&x, &r, buf, 1, "download") != 0)
+	if (xfer_response(x, &r, buf, 1, "download") != 0)
 		return BENCH_EXIT_ERROR;
 	t3 = stat_now();
-	xfer_close(&x);
+	xfer_close(x);
 	peak_down = xfer_mem_end(&mem);
 	proc_read(run.pid, &p2);
 	if (r.p.status_code != 200)
@@ -685,6 +646,61 @@ xfer_upload(void)
 	    xfer_cpu_pct(&p0, &p1, up_s), xfer_cpu_pct(&p1, &p2, down_s),
 	    100.0 * (stat_self_cpu() - self0) / (up_s + down_s),
 	    mem.hwm_reset ? "hwm" : "sampled");
-	free(buf);
 	return verified ? BENCH_EXIT_OK : BENCH_EXIT_LOSS;
+}
+
+/*
+ * upload: an account and a login token over IRC (scen_token), then the
+ * file up to the FILEHOST URL and back down (xfer_run); see the top of
+ * the file.  Returns the exit code.
+ */
+int
+xfer_upload(void)
+{
+	struct xfer_url		 u;
+	struct xfer_conn	 x = { -1, NULL };
+	char			 token[256], url[512], *buf;
+	unsigned		 seed;
+	int			 i, rc;
+
+	/* A tag of its own: the account's name must be new on a server
+	 * whose data outlives the run. */
+	seed = (unsigned)stat_now() ^ (unsigned)getpid() << 12;
+	for (i = 0; i < 8; i++) {
+		run.tag[i] = (char)('a' + seed % 26);
+		seed = seed / 26 + (unsigned)i * 7919;
+	}
+	run.tag[8] = '\0';
+	signal(SIGPIPE, SIG_IGN);
+	printf("upload: %lld bytes%s\n", run.file_size,
+	    run.upload_url != NULL ? "" : " to the server's FILEHOST URL");
+	rc = scen_token(token, sizeof token, url, sizeof url);
+	if (rc == 1) {
+		printf("upload: the server offers no upload URL (no FILEHOST "
+		    "in ISUPPORT): file hosting not supported\n");
+		printf("scenario=upload server=%s supported=0\n",
+		    scen_server());
+		return BENCH_EXIT_UNSUPPORTED;
+	}
+	if (rc != 0)
+		return BENCH_EXIT_ERROR;
+	if (run.upload_url != NULL)
+		snprintf(url, sizeof url, "%s", run.upload_url);
+	if (xfer_url_parse(url, &u) != 0) {
+		fprintf(stderr, "lanchat-bench: upload URL '%s' is not an "
+		    "http or https URL\n", url);
+		return BENCH_EXIT_ERROR;
+	}
+	printf("upload: logged in as a new account, token in hand; POST %s\n",
+	    url);
+	xfer_pattern();
+	if ((buf = malloc(XFER_CHUNK)) == NULL) {
+		fprintf(stderr, "lanchat-bench: out of memory\n");
+		return BENCH_EXIT_ERROR;
+	}
+	rc = xfer_run(&u, token, &x, buf);
+	xfer_mem_now = NULL;
+	xfer_close(&x);
+	free(buf);
+	return rc;
 }
