@@ -32,7 +32,7 @@ enum net_state {
 	NET_FREE = 0,
 	NET_CONNECTING,		/* non-blocking connect() in progress */
 	NET_HANDSHAKE,		/* TLS handshake */
-	NET_WS_UPGRADE,		/* WebSocket upgrade sent, waiting for 101 */
+	NET_WS_UPGRADE,		/* WebSocket upgrade sent, 101 awaited */
 	NET_REGISTERING,	/* NICK/USER sent, waiting for 001 */
 	NET_READY,		/* 001 seen */
 	NET_CLOSED
@@ -55,7 +55,7 @@ struct bconn {
 	int		 idx;
 	enum net_state	 state;
 	SSL		*ssl;
-	struct bws	*ws;		/* WebSocket state, or NULL: TCP */
+	struct bws	*ws;		/* WebSocket, or NULL: TCP */
 	int		 want_write;	/* EPOLLOUT is registered */
 	int		 dirty;		/* to flush this turn */
 	int		 tls_wants_read;/* SSL_write needs a read first */
@@ -117,7 +117,7 @@ struct bench_run {
 	const char	*host;
 	int		 port;
 	int		 tls;
-	double		 ws;		/* share of WebSocket clients */
+	double		 ws;		/* WebSocket share */
 	int		 ws_port;	/* the server's HTTP port */
 	int		 pid;
 	const char	*password;
@@ -235,7 +235,8 @@ const char	*scen_server(void);
 /* ws.c */
 void		 ws_attach(struct bconn *);
 void		 ws_upgrade(struct bconn *, const char *);
-int		 ws_handshake(struct bconn *, const char *, size_t, size_t *);
+int		 ws_handshake(struct bconn *, const char *, size_t,
+		     size_t *);
 void		 ws_input(struct bconn *, const char *, size_t, uint64_t);
 void		 ws_queue(struct bconn *, const char *, size_t);
 int		 ws_want_write(const struct bconn *);

@@ -46,7 +46,7 @@
 static struct sockaddr_storage	 net_addr;
 static struct sockaddr_storage	 net_ws_addr;	/* --ws-port */
 static socklen_t		 net_addrlen;
-static char			 net_ws_host[300];	/* Host: of the upgrade */
+static char			 net_ws_host[300];	/* Host: header */
 static int			 net_loopback;	/* the server is on 127/8 */
 static char			*net_rbuf;
 static int			*net_dirty;

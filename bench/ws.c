@@ -46,8 +46,8 @@ struct bws {
 
 	/* The upgrade. */
 	http_parser		*hp;
-	char			 accept[32];	/* what the 101 must say */
-	char			 field[32];	/* header name being read */
+	char			 accept[32];	/* the 101 must say */
+	char			 field[32];	/* header being read */
 	size_t			 flen;
 	int			 in_value;
 	enum ws_hdr		 hdr;
@@ -63,9 +63,9 @@ struct bws {
 	/* The message being gathered. */
 	char			*msg;
 	size_t			 mlen;
-	int			 mdata;		/* a text or binary message */
-	int			 mfin;		/* its current frame is the last */
-	int			 mlong;		/* longer than a line: dropped */
+	int			 mdata;		/* text or binary */
+	int			 mfin;		/* last frame */
+	int			 mlong;		/* too long */
 };
 
 static unsigned char	 ws_pool[WS_MASKPOOL];

@@ -41,7 +41,7 @@
 
 #include "bench.h"
 
-#define XFER_CHUNK	(1024 * 1024)		/* per write and per read */
+#define XFER_CHUNK	(1024 * 1024)		/* per write, per read */
 #define XFER_PERIOD	(XFER_CHUNK + 4093)	/* the pattern repeats */
 #define XFER_SAMPLE_NS	20000000ULL		/* RSS every 20 ms */
 
@@ -70,7 +70,7 @@ struct xfer_resp {
 	int		 is_location;
 	char		 location[2048];
 	char		 text[200];	/* the start of the body */
-	int		 verify;	/* check the body against the pattern */
+	int		 verify;	/* the body must be the pattern */
 	uint64_t	 body;		/* body bytes so far */
 	int		 bad;		/* not the pattern */
 	uint64_t	 bad_at;
@@ -395,6 +395,7 @@ static int
 xfer_body_cb(http_parser *p, const char *at, size_t len)
 {
 	struct xfer_resp	*r = p->data;
+	const unsigned char	*pat;
 	size_t			 n, k, have;
 
 	if (!r->verify || p->status_code != 200) {
@@ -411,8 +412,8 @@ xfer_body_cb(http_parser *p, const char *at, size_t len)
 		n = len < XFER_CHUNK ? len : XFER_CHUNK;
 		if (!r->bad && memcmp(at, xfer_pat + k, n) != 0) {
 			r->bad = 1;
-			for (k = 0; at[k] == (char)xfer_pat[r->body % XFER_PERIOD +
-			    k]; k++)
+			pat = xfer_pat + r->body % XFER_PERIOD;
+			for (k = 0; at[k] == (char)pat[k]; k++)
 				;
 			r->bad_at = r->body + k;
 		}
