@@ -9,7 +9,7 @@
  * Limits: a message longer than an IRC line is refused by wslay with
  * close code 1009; more than WS_FRAMES_BURST frames at once, then
  * WS_FRAMES_RATE a second (pings and empty messages count) is a flood
- * and closes with 1008.
+ * and closes with 1008, unless flood control is off (--flood-burst 0).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +96,11 @@ ws_frame_start_cb(wslay_event_context_ptr ctx,
 			return;
 		}
 	}
-	if (!flood_ok(&w->frames, now_ms(), WS_FRAMES_RATE,
-	    WS_FRAMES_BURST) && !w->closing) {
+	/* --flood-burst 0 turns flood control off, for frames too: a
+	 * client may then send as many commands as TCP would carry, and a
+	 * WebSocket carries each in a frame of its own. */
+	if (srv.cfg.flood_burst > 0 && !flood_ok(&w->frames, now_ms(),
+	    WS_FRAMES_RATE, WS_FRAMES_BURST) && !w->closing) {
 		w->closing = 1;
 		log_info("conn %llu: WebSocket frame flood",
 		    (unsigned long long)c->id);
