@@ -686,8 +686,18 @@ conn_flush_all(void)
 void
 conn_kill(struct conn *c, const char *reason, int how)
 {
-	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
+	if (c->flags & CONN_CLOSED)
 		return;
+	if (c->flags & (CONN_DYING | CONN_CLOSING)) {
+		/* Already on its way out, gently: a dead socket (a reset
+		 * after QUIT) makes it go now, not after CLOSE_GRACE. */
+		if (how & CONN_HARD) {
+			c->flags |= CONN_HARD;
+			if (c->flags & CONN_CLOSING)
+				conn_close_now(c);
+		}
+		return;
+	}
 	c->flags |= CONN_DYING | (how & CONN_HARD);
 	free(c->reason);
 	c->reason = xstrdup(reason);
