@@ -440,3 +440,19 @@ def test_mass_disconnect(make_server):
         time.sleep(0.1)
     assert s.fd_count() <= baseline, (s.fd_count(), baseline)
     assert s.alive()
+
+
+def test_quit_then_reset_frees_the_conn_at_once(server):
+    """A client that sends QUIT and resets at once: the write of its
+    ERROR fails, and the conn goes then, not after the 5 s grace time
+    a clean close is given to drain.  (Over TCP, TLS and WebSocket the
+    same conn_kill path applies.)"""
+    base = server.fd_count()
+    clients = [server.client("rq%d" % i) for i in range(20)]
+    for c in clients:
+        c.send("QUIT :bye")
+        c.reset()
+    deadline = time.time() + 3
+    while time.time() < deadline and server.fd_count() > base:
+        time.sleep(0.05)
+    assert server.fd_count() <= base
