@@ -31,7 +31,8 @@
 #define WS_FRAMES_RATE	200
 
 struct ws_state {
-	wslay_event_context_ptr	 ctx;
+	wslay_event_context_ptr	 ctx;		/* input, control frames */
+	wslay_frame_context_ptr	 fctx;		/* our lines, one frame each */
 	int			 binary;	/* binary.ircv3.net */
 	const char		*in;		/* unread input */
 	size_t			 inlen;
@@ -76,6 +77,21 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 		buf_add(&((struct ws_state *)c->up)->out, data, len);
 	return len;
 }
+
+/* Frames of our own lines: gathered like the rest (ws_send). */
+static ssize_t
+ws_frame_send_cb(const uint8_t *data, size_t len, int flags, void *user)
+{
+	struct conn	*c = user;
+
+	(void)flags;
+	buf_add(&((struct ws_state *)c->up)->out, data, len);
+	return (ssize_t)len;
+}
+
+static const struct wslay_frame_callbacks ws_frame_callbacks = {
+	.send_callback = ws_frame_send_cb,
+};
 
 /*
  * Let wslay write what it has queued, gathered into one write: it hands
@@ -182,6 +198,11 @@ ws_start(struct conn *c, int proto)
 		free(w);
 		return -1;
 	}
+	if (wslay_frame_context_init(&w->fctx, &ws_frame_callbacks, c) != 0) {
+		wslay_event_context_free(w->ctx);
+		free(w);
+		return -1;
+	}
 	wslay_event_config_set_max_recv_msg_length(w->ctx, IRC_LINE_MAX);
 	w->binary = proto == WS_PROTO_BINARY;
 	flood_init(&w->frames, WS_FRAMES_BURST, now_ms());
@@ -217,27 +238,40 @@ ws_input(struct conn *c, char *data, size_t len)
 		conn_kill(c, "Connection closed", 0);
 }
 
-/* Send the queued lines, one message each. */
+/*
+ * Send the queued lines, one message each.  They are framed straight
+ * from the shared lines by wslay's frame layer into the output buffer:
+ * its message queue (wslay_event_queue_msg) copied every line into an
+ * allocation of its own, per line per client.  Control frames (pong,
+ * close) still come from the event layer, between whole frames.
+ */
 void
 ws_flush(struct conn *c)
 {
 	struct ws_state		*w = c->up;
-	struct wslay_event_msg	 m;
+	struct wslay_frame_iocb	 io;
 	struct line		*l;
+	ssize_t			 r;
 
 	while ((l = conn_queue_pop(c)) != NULL) {
-		m.opcode = w->binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME;
-		m.msg = (const uint8_t *)l->data;
-		m.msg_length = l->len >= 2 ? l->len - 2 : l->len;
-		if (wslay_event_queue_msg(w->ctx, &m) != 0) {
-			line_unref(l);
+		if (wslay_event_get_close_sent(w->ctx)) {
+			line_unref(l);	/* nothing after the close frame */
+			continue;
+		}
+		memset(&io, 0, sizeof io);
+		io.fin = 1;
+		io.opcode = w->binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME;
+		io.data = (const uint8_t *)l->data;
+		io.data_length = l->len >= 2 ? l->len - 2 : l->len;
+		io.payload_length = io.data_length;
+		r = wslay_frame_send(w->fctx, &io);
+		line_unref(l);
+		if (r < 0 || (size_t)r != io.data_length) {
 			conn_kill(c, "WebSocket error", CONN_HARD);
 			return;
 		}
-		line_unref(l);
 	}
-	if (wslay_event_want_write(w->ctx))
-		ws_send(c);
+	ws_send(c);
 }
 
 void
@@ -248,6 +282,7 @@ ws_free(struct conn *c)
 	if (w == NULL)
 		return;
 	wslay_event_context_free(w->ctx);
+	wslay_frame_context_free(w->fctx);
 	buf_free(&w->out);
 	free(w);
 	c->up = NULL;
