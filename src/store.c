@@ -571,7 +571,7 @@ store_writer(void *arg)
 				pthread_cond_wait(&st.cv, &st.mu);
 				continue;
 			}
-			clock_gettime(CLOCK_REALTIME, &ts);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_nsec += STORE_IDLE_MS * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
 				ts.tv_sec++;
@@ -724,8 +724,9 @@ store_start_checkpointer(const char *path, char **cause)
 int
 store_open(const char *datadir, int full, char **cause)
 {
-	char	 path[PATH_MAX], *why = NULL;
-	int	 i, rc = SQLITE_OK, v;
+	pthread_condattr_t	 ca;
+	char			 path[PATH_MAX], *why = NULL;
+	int			 i, rc = SQLITE_OK, v;
 
 	/* No global memory statistics: they take a mutex on every
 	 * allocation SQLite makes, on every thread.  Refused (harmlessly)
@@ -778,6 +779,12 @@ store_open(const char *datadir, int full, char **cause)
 		return -1;
 	}
 	st.async_open = 1;
+	/* The writer's idle wait must not follow the wall clock's jumps. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&st.cv);
+	pthread_cond_init(&st.cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&st.thread, NULL, store_writer, NULL) != 0) {
 		xasprintf(cause, "cannot start the writer thread: %s",
 		    strerror(errno));
