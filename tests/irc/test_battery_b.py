@@ -564,3 +564,93 @@ def test_t29_prefix_on_big_history_filtered_in_sql(make_server):
     assert took < 10, took
     alice = login(server, "alice", "alice")
     assert len(search(alice, "text=apple12345")) == 1
+
+
+# ---------------------------------------------------------------------------
+# T33 web headers (the rest: tests/irc/test_http.py)
+
+def test_t33_headers_on_files_upload_and_ws(make_server):
+    """T33: a downloaded file: sandbox CSP, nosniff, attachment, and a
+    private (never shared-cache) Cache-Control; the upload's answer:
+    no-store; HSTS on HTTPS only; the WebSocket 101 carries no cookie and
+    a refused upgrade (403) has the page headers."""
+    s = web_server(make_server, https=True)
+    _, t = account_with_token(s)
+    r = upload(s.http_port, t, b"<script>alert(1)</script>", name="x.html",
+               ctype="text/html")
+    assert r.status == 201 and r.h("cache-control") == "no-store"
+    assert r.h("x-content-type-options") == "nosniff"
+    for port, tls in ((s.http_port, False), (s.https_port, True)):
+        g = http(port, "GET", r.h("location"), tls=tls)
+        assert g.status == 200
+        assert g.h("content-security-policy") == "default-src 'none'; sandbox"
+        assert g.h("x-content-type-options") == "nosniff"
+        assert g.h("content-disposition").startswith("attachment")
+        assert g.h("content-type") != "text/html"
+        assert g.h("cache-control").startswith("private")
+        assert g.h("referrer-policy") == "no-referrer"
+        assert (g.h("strict-transport-security") is not None) == tls
+        assert g.h("set-cookie") is None
+    w = WSClient(s.http_port)
+    assert w.status == 101 and "set-cookie" not in w.headers
+    w.close()
+    w = WSClient(s.http_port, origin="http://evil.example", expect_status=403)
+    assert "frame-ancestors 'none'" in w.headers["content-security-policy"]
+    w.close()
+
+
+# ---------------------------------------------------------------------------
+# T35 TLS configuration
+
+BASELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "battery_tls_baseline.txt")
+
+
+def tls_profile(port):
+    """What testssl says of protocols, renegotiation, compression and the
+    ciphers offered, one normalised line each."""
+    r = subprocess.run(["testssl", "--quiet", "--color", "0", "--warnings",
+                        "batch", "-p", "-R", "-C", "-E",
+                        "127.0.0.1:%d" % port], capture_output=True,
+                       text=True, timeout=300)
+    out = []
+    for line in r.stdout.splitlines():
+        line = line.strip()
+        if re.match(r"(SSLv2|SSLv3|TLS 1(\.\d)?|NPN/SPDY|ALPN/HTTP2)\s+"
+                    r"(not offered|offered)", line):
+            out.append(re.sub(r"\s+", " ", line.split(" (")[0]
+                              .replace(": final", "")))
+        elif line.startswith(("Secure Renegotiation", "Secure Client-"
+                              "Initiated", "CRIME")):
+            out.append(re.sub(r"\s{2,}", ": ", line.split(" (not using")[0]))
+        elif re.match(r"x[0-9a-f]{4}\s", line):
+            out.append("cipher " + line.split()[1])
+    return out
+
+
+def test_t35_tls_configuration_matches_baseline(make_server):
+    """T35: testssl on the IRC TLS port and the HTTPS port: TLS 1.2 and
+    1.3 only, AEAD ECDHE ciphers only (no RC4, 3DES, EXPORT, NULL, CBC),
+    no compression, secure renegotiation and no client-initiated one;
+    both ports the same as the committed baseline
+    (tests/irc/battery_tls_baseline.txt); the certificate served is the
+    one whose fingerprint the banner shows."""
+    need("testssl")
+    s = web_server(make_server, https=True)
+    want = [l for l in open(BASELINE).read().splitlines()
+            if l and not l.startswith("#")]
+    for port in (s.tls_port, s.https_port):
+        got = tls_profile(port)
+        assert got == want, "\n".join(got)
+    for bad in ("RC4", "DES", "EXP", "NULL", "CBC", "SHA1"):
+        assert not any(bad in l for l in want)
+    so = ssl.create_default_context()
+    so.check_hostname = False
+    so.verify_mode = ssl.CERT_NONE
+    with so.wrap_socket(socket.create_connection(("127.0.0.1", s.tls_port)),
+                        server_hostname="x") as t:
+        der = t.getpeercert(binary_form=True)
+    import hashlib
+    fp = hashlib.sha256(der).hexdigest().upper()
+    banner = " ".join(s.banner).replace(":", "").upper()
+    assert fp in banner
