@@ -681,6 +681,10 @@ conn_kill(struct conn *c, const char *reason, int how)
 {
 	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
 		return;
+	/* Mid-handshake there is no way to say why: close at once rather
+	 * than wait CLOSE_GRACE for an ERROR that cannot be sent. */
+	if (c->flags & CONN_HANDSHAKE)
+		how |= CONN_HARD;
 	c->flags |= CONN_DYING | (how & CONN_HARD);
 	free(c->reason);
 	c->reason = xstrdup(reason);
