@@ -316,9 +316,22 @@ client_prefix(const struct client *c)
 	static char	bufs[4][NAME_MAX_BYTES + USERLEN + HOSTLEN + 64];
 	static int	which;
 	char		*b = bufs[which++ & 3];
+	const char	*part[3];
+	size_t		 n = 0, k;
+	int		 i;
 
-	snprintf(b, sizeof bufs[0], "%s!%s@%s", client_name(c),
-	    c->user != NULL ? c->user : "*", c->host);
+	/* On every message's path: pieces copied, not printf'd. */
+	part[0] = client_name(c);
+	part[1] = c->user != NULL ? c->user : "*";
+	part[2] = c->host;
+	for (i = 0; i < 3; i++) {
+		if (i > 0 && n < sizeof bufs[0] - 1)
+			b[n++] = i == 1 ? '!' : '@';
+		k = strnlen(part[i], sizeof bufs[0] - 1 - n);
+		memcpy(b + n, part[i], k);
+		n += k;
+	}
+	b[n] = '\0';
 	return b;
 }
 
@@ -369,6 +382,8 @@ client_set_nick(struct client *c, const char *nick, const char *fold)
 		dict_del(&srv.clients, c->fold);
 	free(c->nick);
 	c->nick = xstrdup(nick);
+	for (uint32_t i = 0; i < c->nchans; i++)
+		channel_names_stale(c->chans[i]->chan);
 	if (o != c) {
 		free(c->fold);
 		c->fold = xstrdup(fold);

@@ -33,6 +33,7 @@
 #include "xmalloc.h"
 
 #define CONN_IOV	64	/* lines per writev */
+#define CONN_QUEUE_MIN	8	/* send queue slots kept while idle */
 
 /* A write handed to libuv: the lines (or the owned bytes) it needs. */
 struct conn_write {
@@ -403,16 +404,17 @@ conn_send(struct conn *c, struct line *l)
 		return;
 	}
 	if (c->qlen == c->qcap) {
-		cap = c->qcap == 0 ? 8 : c->qcap * 2;
+		cap = c->qcap == 0 ? CONN_QUEUE_MIN : c->qcap * 2;
 		nq = xreallocarray(NULL, cap, sizeof *nq);
 		for (i = 0; i < c->qlen; i++)
-			nq[i] = c->q[(c->qhead + i) % c->qcap];
+			nq[i] = c->q[(c->qhead + i) & (c->qcap - 1)];
 		free(c->q);
 		c->q = nq;
 		c->qhead = 0;
 		c->qcap = cap;
 	}
-	c->q[(c->qhead + c->qlen) % c->qcap] = line_ref(l);
+	/* qcap is a power of two: a mask, not a division, per line. */
+	c->q[(c->qhead + c->qlen) & (c->qcap - 1)] = line_ref(l);
 	c->qlen++;
 	c->qbytes += l->len;
 	conn_flushq_add(c);
@@ -437,14 +439,19 @@ conn_queue_pop(struct conn *c)
 	if (c->qlen == 0)
 		return NULL;
 	l = c->q[c->qhead];
-	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qhead = (c->qhead + 1) & (c->qcap - 1);
 	c->qlen--;
 	c->qbytes -= l->len;
 	if (c->qlen == 0) {
-		/* An idle client keeps no queue memory. */
-		free(c->q);
-		c->q = NULL;
-		c->qhead = c->qcap = 0;
+		/* An idle client keeps no more than the smallest queue
+		 * (64 bytes): freeing that too cost an allocation for
+		 * every line sent to every member of a busy channel. */
+		c->qhead = 0;
+		if (c->qcap > CONN_QUEUE_MIN) {
+			free(c->q);
+			c->q = NULL;
+			c->qcap = 0;
+		}
 	}
 	return l;
 }
@@ -593,7 +600,7 @@ conn_plain_flush(struct conn *c)
 		n = c->qlen < CONN_IOV ? c->qlen : CONN_IOV;
 		total = 0;
 		for (i = 0; i < n; i++) {
-			struct line *l = c->q[(c->qhead + i) % c->qcap];
+			struct line *l = c->q[(c->qhead + i) & (c->qcap - 1)];
 
 			bufs[i] = uv_buf_init(l->data, l->len);
 			total += l->len;
@@ -872,6 +879,7 @@ conn_free(struct conn *c)
 	}
 	while ((l = conn_queue_pop(c)) != NULL)
 		line_unref(l);
+	free(c->q);
 	if (c->proto == PROTO_HTTP)
 		http_free(c);
 	else if (c->proto == PROTO_WS)

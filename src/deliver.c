@@ -129,6 +129,32 @@ event_text(struct event *ev, int which, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Set line `which` to the strings given, up to a NULL, end to end (the
+ * messages' path: no printf). */
+void
+event_text_cat(struct event *ev, int which, ...)
+{
+	va_list		 ap;
+	const char	*s;
+	size_t		 n = 0, k;
+	char		*p;
+
+	va_start(ap, which);
+	while ((s = va_arg(ap, const char *)) != NULL)
+		n += strlen(s);
+	va_end(ap);
+	free(ev->text[which]);
+	p = ev->text[which] = xmalloc(n + 1);
+	va_start(ap, which);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		k = strlen(s);
+		memcpy(p, s, k);
+		p += k;
+	}
+	va_end(ap);
+	*p = '\0';
+}
+
 /* A history row to keep with the event; the caller fills it in (with
  * allocated strings).  Time, kind and sender are filled already. */
 struct hist_row *
@@ -266,9 +292,7 @@ event_deliver(struct event *ev)
 	struct line	*l;
 	uint32_t	 i;
 
-	fanout_init(&f, NULL);
-	f.time_ms = ev->time_ms;
-	strlcpy_u(f.msgid, ev->msgid, sizeof f.msgid);
+	fanout_init_at(&f, NULL, ev->time_ms, ev->msgid);
 	f.account = ev->account;
 	f.bot = ev->bot;
 	f.ctags = ev->ctags;
@@ -277,9 +301,9 @@ event_deliver(struct event *ev)
 	f.need_cap = ev->need_cap;
 	f.tagmsg = ev->tagmsg;
 	f.seq = ev->seq;
-	fanout_text(&f, 0, "%s", ev->text[0]);
+	fanout_add(&f, 0, ev->text[0]);
 	if (ev->text[1] != NULL)
-		fanout_text(&f, 1, "%s", ev->text[1]);
+		fanout_add(&f, 1, ev->text[1]);
 	if (ev->later != NULL && (origin_c = later_begin(ev->later)) != NULL)
 		origin = origin_c->cur;
 	if (from != NULL && (from->flags & CLIENT_QUIT))
@@ -383,7 +407,8 @@ event_submit(struct event *ev)
 	if (ev->nrows > 0) {
 		ev->job.run = event_run;
 		ev->job.done = event_done;
-		if (store_submit(&ev->job) == 0)
+		if ((ev->nrows == 1 ? store_submit_single(&ev->job) :
+		    store_submit(&ev->job)) == 0)
 			return;
 		ev->job.status = SQLITE_FULL;
 		log_warnx("store queue full: event %llu not kept",

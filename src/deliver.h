@@ -77,6 +77,8 @@ struct event {
 };
 
 struct event	*event_new(struct client *, int, unsigned int);
+void		 event_text_cat(struct event *, int, ...)
+		    __attribute__((sentinel));
 void		 event_text(struct event *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 struct hist_row	*event_row(struct event *);

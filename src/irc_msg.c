@@ -192,11 +192,12 @@ irc_to_channel(struct client *c, int kind, const char *target,
 		ev->ctags = xstrdup(ctags);
 	event_set_channel(ev, ch);
 	if (kind == KIND_TAGMSG)
-		event_text(ev, 0, ":%s TAGMSG %s%s", client_prefix(c), pfx,
-		    ch->name);
+		event_text_cat(ev, 0, ":", client_prefix(c), " TAGMSG ", pfx,
+		    ch->name, (char *)NULL);
 	else
-		event_text(ev, 0, ":%s %s %s%s :%s", client_prefix(c),
-		    kind_verb[kind], pfx, ch->name, text);
+		event_text_cat(ev, 0, ":", client_prefix(c), " ",
+		    kind_verb[kind], " ", pfx, ch->name, " :", text,
+		    (char *)NULL);
 	/* Ops-only messages are not kept: history has no status filter. */
 	if (status == 0 && (kind != KIND_TAGMSG || irc_tagmsg_kept(ctags)))
 		irc_message_row(ev, ch->fold, ch->name, NULL, NULL, text,
@@ -245,20 +246,27 @@ irc_to_nick(struct client *c, int kind, const char *target, const char *text,
 	if (t != NULL) {
 		event_set_to(ev, t);
 		tname = t->nick;
-		irc_dm_key(t, peer, sizeof peer);
-	} else {
+	} else
 		tname = a->name;
-		history_dm_key(a->fold, NULL, peer, sizeof peer);
-	}
 	if (kind == KIND_TAGMSG)
-		event_text(ev, 0, ":%s TAGMSG %s", client_prefix(c), tname);
+		event_text_cat(ev, 0, ":", client_prefix(c), " TAGMSG ", tname,
+		    (char *)NULL);
 	else
-		event_text(ev, 0, ":%s %s %s :%s", client_prefix(c),
-		    kind_verb[kind], tname, text);
-	irc_dm_key(c, me, sizeof me);
-	if (kind != KIND_TAGMSG || irc_tagmsg_kept(ctags))
+		event_text_cat(ev, 0, ":", client_prefix(c), " ",
+		    kind_verb[kind], " ", tname, " :", text, (char *)NULL);
+	/* DM history is read by accounts only (irc_hist_me()): a message
+	 * between two users without one is never kept, and so never waits
+	 * for the disk. */
+	if ((c->account != NULL || t == NULL || t->account != NULL) &&
+	    (kind != KIND_TAGMSG || irc_tagmsg_kept(ctags))) {
+		if (t != NULL)
+			irc_dm_key(t, peer, sizeof peer);
+		else
+			history_dm_key(a->fold, NULL, peer, sizeof peer);
+		irc_dm_key(c, me, sizeof me);
 		irc_message_row(ev, "", tname, strcmp(me, peer) < 0 ? me : peer,
 		    strcmp(me, peer) < 0 ? peer : me, text, ctags);
+	}
 	event_submit(ev);
 	if (kind == KIND_PRIVMSG && t != NULL && t->away != NULL)
 		reply_num(c, RPL_AWAY, t->nick, t->away);

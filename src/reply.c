@@ -306,14 +306,26 @@ reply_notice(struct client *c, const char *fmt, ...)
 void
 fanout_init(struct fanout *f, const struct client *from)
 {
+	fanout_init_at(f, from, wall_ms(), NULL);
+}
+
+/* The same, for an event whose time and msgid (NULL: a new one) are
+ * fixed already. */
+void
+fanout_init_at(struct fanout *f, const struct client *from, uint64_t time_ms,
+    const char *msgid)
+{
 	memset(f, 0, sizeof *f);
 	buf_init(&f->base[0]);
 	buf_init(&f->base[1]);
 	f->from = from;
 	f->alt_cap = -1;
 	f->need_cap = -1;
-	f->time_ms = wall_ms();
-	server_msgid(f->msgid, sizeof f->msgid);
+	f->time_ms = time_ms;
+	if (msgid != NULL)
+		strlcpy_u(f->msgid, msgid, sizeof f->msgid);
+	else
+		server_msgid(f->msgid, sizeof f->msgid);
 	if (from != NULL) {
 		f->account = from->account;
 		f->bot = (from->umodes & UMODE_BOT) != 0;
@@ -332,6 +344,26 @@ fanout_text(struct fanout *f, int which, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Append s to text number which, as it is. */
+void
+fanout_add(struct fanout *f, int which, const char *s)
+{
+	buf_addstr(&f->base[which], s);
+}
+
+/* ";" between tags (none before the first), then the pieces of one. */
+static void
+fanout_tag(struct buf *b, int *n, const char *key, const char *value)
+{
+	if ((*n)++ > 0)
+		buf_addch(b, ';');
+	buf_addstr(b, key);
+	if (value != NULL) {
+		buf_addch(b, '=');
+		buf_addstr(b, value);
+	}
+}
+
 static struct line *
 fanout_build(struct fanout *f, int which, int mask)
 {
@@ -342,25 +374,24 @@ fanout_build(struct fanout *f, int which, int mask)
 	const char	*ctags = which == 1 && f->ctags_alt != NULL ?
 			    f->ctags_alt : f->ctags;
 
+	/* Once per form of every event: pieces, no printf. */
 	buf_init(&b);
+	buf_reserve(&b, f->base[which].len + 128);
 	if (mask != 0) {
 		buf_addch(&b, '@');
 		if (mask & FORM_TIME) {
 			time_format_iso(f->time_ms, ts, sizeof ts);
-			buf_printf(&b, "time=%s", ts);
-			n++;
+			fanout_tag(&b, &n, "time", ts);
 		}
-		if (mask & FORM_TAGS) {
-			buf_printf(&b, "%smsgid=%s", n++ ? ";" : "", f->msgid);
-		}
+		if (mask & FORM_TAGS)
+			fanout_tag(&b, &n, "msgid", f->msgid);
 		if (mask & FORM_ACCOUNT)
-			buf_printf(&b, "%saccount=%s", n++ ? ";" : "",
-			    f->account);
+			fanout_tag(&b, &n, "account", f->account);
 		if ((mask & FORM_TAGS) && f->bot)
-			buf_printf(&b, "%sbot", n++ ? ";" : "");
+			fanout_tag(&b, &n, "bot", NULL);
 		/* Client-only tags go last (IRCv3 message-tags). */
 		if ((mask & FORM_TAGS) && ctags != NULL && *ctags != '\0')
-			buf_printf(&b, "%s%s", n++ ? ";" : "", ctags);
+			fanout_tag(&b, &n, ctags, NULL);
 		buf_addch(&b, ' ');
 	}
 	buf_add(&b, f->base[which].data, f->base[which].len);

@@ -96,6 +96,9 @@ int	 reply_collect(struct session *, struct line *);
 void	 reply_batch_id(char *, size_t);
 
 void	 fanout_init(struct fanout *, const struct client *);
+void	 fanout_init_at(struct fanout *, const struct client *, uint64_t,
+	    const char *);
+void	 fanout_add(struct fanout *, int, const char *);
 void	 fanout_text(struct fanout *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 struct line *fanout_line(struct fanout *, const struct session *);

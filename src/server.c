@@ -52,8 +52,21 @@ server_init(void)
 void
 server_msgid(char *out, size_t outsz)
 {
-	snprintf(out, outsz, "%s%llx", srv.msgid_prefix,
-	    (unsigned long long)++srv.msgid_seq);
+	char		 hex[17];
+	uint64_t	 v = ++srv.msgid_seq;
+	size_t		 n = sizeof hex, plen;
+
+	/* Once per event: no printf. */
+	do {
+		hex[--n] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	plen = strnlen(srv.msgid_prefix, outsz - 1);
+	memcpy(out, srv.msgid_prefix, plen);
+	if (sizeof hex - n > outsz - 1 - plen)
+		n = sizeof hex - (outsz - 1 - plen);
+	memcpy(out + plen, hex + n, sizeof hex - n);
+	out[plen + sizeof hex - n] = '\0';
 }
 
 /* (Re)read DATA/motd.txt.  A missing file means no MOTD (422). */

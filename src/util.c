@@ -165,13 +165,42 @@ wall_ms(void)
 void
 time_format_iso(uint64_t ms, char *out, size_t outsz)
 {
-	time_t		t = ms / 1000;
-	struct tm	tm;
+	/* Every tagged line carries one: the seconds are formatted once
+	 * per second (per thread), the milliseconds by hand. */
+	static __thread time_t	sec = -1;
+	static __thread char	head[64];
+	static __thread size_t	headlen;
+	time_t			t = ms / 1000;
+	struct tm		tm;
+	unsigned		frac = ms % 1000;
+	char			tail[6];
+	size_t			k;
 
-	gmtime_r(&t, &tm);
-	snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+	if (t != sec) {
+		gmtime_r(&t, &tm);
+		snprintf(head, sizeof head, "%04d-%02d-%02dT%02d:%02d:%02d",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		headlen = strlen(head);
+		sec = t;
+	}
+	tail[0] = '.';
+	tail[1] = '0' + frac / 100;
+	tail[2] = '0' + frac / 10 % 10;
+	tail[3] = '0' + frac % 10;
+	tail[4] = 'Z';
+	tail[5] = '\0';
+	if (outsz == 0)
+		return;
+	if (headlen >= outsz) {
+		memcpy(out, head, outsz - 1);
+		out[outsz - 1] = '\0';
+		return;
+	}
+	memcpy(out, head, headlen);
+	k = outsz - headlen - 1 < 5 ? outsz - headlen - 1 : 5;
+	memcpy(out + headlen, tail, k);
+	out[headlen + k] = '\0';
 }
 
 /* Parse the server-time format (milliseconds optional).  0 or -1. */

@@ -4,6 +4,7 @@ not typing), msgids and times as delivered live, labeled-response, a
 restart, paging through 1000 messages; and who may read what (channel
 modes, ex-members, DMs)."""
 import datetime
+import sqlite3
 import time
 
 import pytest
@@ -591,6 +592,27 @@ def test_dm_history_needs_login(server):
     m = history_fail(n, "LATEST", "alice", "*", 10)
     assert m.params[:4] == ["CHATHISTORY", "INVALID_TARGET", "LATEST",
                             "alice"]
+
+
+def test_guest_dm_not_stored(server):
+    """A DM between two guests has no account to read it back: no row."""
+    a = server.client("gina", caps=HC)
+    b = server.client("hank", caps=HC)
+    a.send("PRIVMSG hank :between guests")
+    b.expect("PRIVMSG")
+    server.register_account("ivy", PW)
+    i = server.sasl_client("ivy", "ivy", PW, caps=HC)
+    a.send("PRIVMSG ivy :to an account")
+    i.expect("PRIVMSG")
+    _, lines = history(i, "LATEST", "gina", "*", 10)
+    assert texts(lines) == ["to an account"]
+    db = sqlite3.connect(server.path("lanchat.db"), timeout=10)
+    try:
+        bodies = [r[0] for r in db.execute(
+            "SELECT body FROM history WHERE target = ''")]
+    finally:
+        db.close()
+    assert bodies == ["to an account"]
 
 
 def test_banned_cannot_read(server):
