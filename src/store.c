@@ -466,9 +466,10 @@ store_run_batch(struct store_job *batch)
 		 * be on the same disk). */
 		if (st.nfailed++ == 0 || now_ms() - st.fail_logged >=
 		    STORE_FAIL_LOG_MS) {
-			log_warnx("store: commit failed: %s (%s); %llu batch%s "
-			    "failed so far", sqlite3_errmsg(st.wdb),
-			    store_strerror(rc), (unsigned long long)st.nfailed,
+			log_warnx("store: %s: commit failed: %s (%s); %llu "
+			    "batch%s failed so far", st.path,
+			    sqlite3_errmsg(st.wdb), store_strerror(rc),
+			    (unsigned long long)st.nfailed,
 			    st.nfailed == 1 ? "" : "es");
 			st.fail_logged = now_ms();
 		}
@@ -531,9 +532,10 @@ store_checkpointer(void *arg)
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY &&
 		    (st.cklogged == 0 || now_ms() - st.cklogged >=
 		    STORE_FAIL_LOG_MS)) {
-			log_warnx("store: checkpoint failed: %s (%s); the "
-			    "write-ahead log grows until it succeeds",
-			    sqlite3_errmsg(st.ckdb), store_strerror(rc));
+			log_warnx("store: %s: checkpoint failed: %s (%s); "
+			    "the write-ahead log grows until it succeeds",
+			    st.path, sqlite3_errmsg(st.ckdb),
+			    store_strerror(rc));
 			st.cklogged = now_ms();
 		}
 		pthread_mutex_lock(&st.ckmu);
