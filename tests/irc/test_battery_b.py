@@ -8,6 +8,7 @@ short versions are here.  Tests that need a tool from Debian (testssl,
 fiu-run, faketime, node with playwright-core) skip with the reason when
 it is missing; scripts/deps --test installs them.
 """
+import asyncio
 import base64
 import json
 import os
@@ -808,3 +809,620 @@ def test_t36_openssl_reconnect_x1000(make_server):
     while s.fd_count() > base and time.monotonic() < deadline:
         time.sleep(0.1)
     assert s.fd_count() <= base
+
+
+# ---------------------------------------------------------------------------
+# T39 crash recovery
+
+def crash(server, sig):
+    """Send sig to the server and wait for it to die (not SIGTERM: no
+    clean shutdown); the exit status."""
+    server.proc.send_signal(sig)
+    rc = server.proc.wait(timeout=30)
+    server.proc = None
+    server.stderr.close()
+    return rc
+
+
+def test_t39_segv_under_load_then_restart(make_server):
+    """T39: kill -SEGV while 10 clients send as fast as they can; the
+    server starts again on what it left (WAL recovered), the database
+    passes integrity_check, every echoed message is stored once with the
+    msgid it was echoed with, no msgid is given twice (also not to the
+    messages after the restart), and clients reconnect and chat."""
+    from test_store import Burst, check_history
+    s = make_server(["--flood-burst", "0", "--max-sendq", "64M"])
+    path = os.path.join(s.data, "lanchat.db")
+    senders = [Burst(s.port, n) for n in range(10)]
+    for b in senders:
+        b.start()
+    time.sleep(random.uniform(0.4, 1.2))
+    rc = crash(s, signal.SIGSEGV)
+    assert rc != 0
+    for b in senders:
+        b.stop = True
+    for b in senders:
+        b.join(timeout=10)
+        b.c.close()
+    s.start()
+    acked, stored = check_history(path, senders)
+    assert acked > 50, acked
+    old = {r[0] for r in sql(s, "SELECT id FROM history")}
+    c = s.client("again", caps=["echo-message", "message-tags"])
+    c.send("JOIN #burst")
+    c.expect("366")
+    new = []
+    for i in range(20):
+        c.send("PRIVMSG #burst :after %d" % i)
+        new.append(c.expect("PRIVMSG", p1="after %d" % i).tags["msgid"])
+    assert len(set(new)) == 20
+    before = {mid for b in senders for mid in b.echoes.values()}
+    assert not before & set(new)
+    ids = [r[0] for r in sql(s, "SELECT id FROM history")]
+    assert len(ids) == len(set(ids)) and len(set(ids) - old) >= 20
+    s.stop()
+    acked2, _ = check_history(path, senders)
+    assert acked2 == acked
+
+
+# ---------------------------------------------------------------------------
+# T42 the writer stalls
+
+def test_t42_writer_stall_is_bounded(make_server):
+    """T42: another process holds the database's write lock for 8 s
+    (longer than the 5 s busy timeout) while a client keeps talking:
+    the event loop stays responsive (PING, WHOIS), each message is either
+    delivered (late: delivery waits for the commit) or refused with
+    FAIL PRIVMSG TEMPORARILY_UNAVAILABLE, nothing refused reaches anyone,
+    the server's memory does not grow, and chat resumes by itself once
+    the lock is gone."""
+    caps = ["echo-message", "labeled-response", "batch", "message-tags",
+            "standard-replies"]
+    s = make_server(["--flood-burst", "0"])
+    a = s.client("alice", caps=caps)
+    b = s.client("bob", caps=["message-tags"])
+    w = s.client("watch")
+    for c in (a, b):
+        c.send("JOIN #stall")
+        c.expect("366")
+    b.drain(0.2)
+    rss0 = rss_kb(s.pid)
+    lock = sqlite3.connect(os.path.join(s.data, "lanchat.db"),
+                           isolation_level=None, timeout=10)
+    lock.execute("BEGIN IMMEDIATE")
+    t0 = time.monotonic()
+    sent = 0
+    worst = 0.0
+    try:
+        while time.monotonic() - t0 < 8:
+            a.send("@label=s%d PRIVMSG #stall :stalled %d" % (sent, sent))
+            sent += 1
+            p0 = time.monotonic()
+            w.send("PING :x")
+            w.expect("PONG", timeout=5)
+            w.send("WHOIS bob")
+            w.expect("318", timeout=5)
+            worst = max(worst, time.monotonic() - p0)
+            time.sleep(0.25)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert worst < 2.0, worst
+    echoed, failed = set(), set()
+    for i in range(sent):
+        m = a.expect(timeout=30, pred=lambda m, i=i:
+                     m.tags.get("label") == "s%d" % i)
+        if m.command == "FAIL":
+            assert m.params[:3] == ["PRIVMSG", "TEMPORARILY_UNAVAILABLE",
+                                    "#stall"], m
+            assert "busy" in m.params[-1], m
+            failed.add(i)
+        else:
+            assert m.command == "PRIVMSG", m
+            echoed.add(i)
+    assert failed, "the 5 s busy timeout never ran out"
+    got = {int(m.params[1].split()[1]) for m in b.drain(1.0)
+           if m.command == "PRIVMSG"}
+    assert got == echoed
+    a.send("@label=ok PRIVMSG #stall :free again")
+    assert a.expect(pred=lambda m: m.tags.get("label") == "ok").command \
+        == "PRIVMSG"
+    b.expect("PRIVMSG", p1="free again")
+    assert rss_kb(s.pid) < rss0 + 20000
+    assert "busy" in s.log() and "lanchat.db" in s.log()
+
+
+# ---------------------------------------------------------------------------
+# T44 I/O errors (libfiu)
+
+FIU = "/usr/lib/fiu"
+
+
+def fiu_env(ctrl):
+    env = {"FIU_CTRL_FIFO": ctrl, "LD_PRELOAD": "%s/fiu_run_preload.so "
+           "%s/fiu_posix_preload.so" % (FIU, FIU)}
+    if ASAN:
+        env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + \
+            ":verify_asan_link_order=0"
+    return env
+
+
+def fiu_ctrl(ctrl, pid, cmd):
+    r = subprocess.run(["fiu-ctrl", "-f", ctrl, "-c", cmd, str(pid)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("point", ["posix/io/rw/pwrite",
+                                   "posix/io/sync/fdatasync"])
+def test_t44_eio_on_the_database(make_server, tmp_path, point):
+    """T44: EIO from every write (pwrite) or sync of the database,
+    injected with libfiu while the server runs: each message in that
+    time is refused with FAIL ... TEMPORARILY_UNAVAILABLE saying the disk
+    reported an I/O error, none is delivered, the log names the database
+    file, and once the disk is back messages are stored and delivered
+    again; the database passes integrity_check."""
+    need("fiu-ctrl")
+    if not os.path.exists(FIU + "/fiu_posix_preload.so"):
+        pytest.skip("libfiu's preload libraries are not installed")
+    ctrl = str(tmp_path / "fiu")
+    s = make_server(["--flood-burst", "0", "--durability", "full"],
+                    env=fiu_env(ctrl))
+    caps = ["echo-message", "labeled-response", "batch", "message-tags",
+            "standard-replies"]
+    a = s.client("alice", caps=caps)
+    b = s.client("bob", caps=["message-tags"])
+    for c in (a, b):
+        c.send("JOIN #eio")
+        c.expect("366")
+    a.send("@label=a PRIVMSG #eio :before")
+    a.expect("PRIVMSG", pred=lambda m: m.tags.get("label") == "a")
+    b.expect("PRIVMSG", p1="before")
+    fiu_ctrl(ctrl, s.pid, "enable name=%s,failinfo=5" % point)
+    try:
+        for i in range(5):
+            a.send("@label=e%d PRIVMSG #eio :lost %d" % (i, i))
+            m = a.expect(timeout=15, pred=lambda m, i=i:
+                         m.tags.get("label") == "e%d" % i)
+            assert m.command == "FAIL" and m.params[1] == \
+                "TEMPORARILY_UNAVAILABLE" and "I/O error" in m.params[-1], m
+        a.send("PING :up")
+        a.expect("PONG")
+    finally:
+        fiu_ctrl(ctrl, s.pid, "disable name=%s" % point)
+    assert not [m for m in b.drain(0.5) if "lost" in m.raw]
+    deadline = time.monotonic() + 15
+    while True:
+        a.send("@label=r PRIVMSG #eio :after")
+        m = a.expect(timeout=15, pred=lambda m: m.tags.get("label") == "r")
+        if m.command == "PRIVMSG":
+            break
+        assert time.monotonic() < deadline, m
+        time.sleep(0.5)
+    b.expect("PRIVMSG", p1="after")
+    assert re.search(r"store: \S*lanchat\.db: commit failed: disk I/O "
+                     r"error", s.log()), s.log()
+    s.stop()
+    bodies = [r[0] for r in sql(s, "SELECT body FROM history")]
+    assert "before" in bodies and "after" in bodies
+    assert not [x for x in bodies if x.startswith("lost")]
+    d = sqlite3.connect(os.path.join(s.data, "lanchat.db"))
+    assert d.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    d.close()
+
+
+def test_t44_eio_reading_at_start(make_server, tmp_path):
+    """T44: the database cannot be read at start-up (every pread fails
+    with EIO): lanchatd exits non-zero with a message naming the file
+    rather than serving without its data."""
+    need("fiu-run")
+    s = make_server()
+    s.stop()
+    env = dict(os.environ, **fiu_env(str(tmp_path / "fiu")))
+    env["FIU_ENABLE"] = "enable name=posix/io/rw/pread,failinfo=5\n"
+    r = subprocess.run([LANCHATD, "--data", s.data, "--listen",
+                        "127.0.0.1:0", "--tls-listen", "none",
+                        "--http-listen", "none", "--discovery", "none"],
+                       capture_output=True, text=True, timeout=30, env=env)
+    assert r.returncode != 0
+    assert "lanchat.db" in r.stderr and "I/O error" in r.stderr, r.stderr
+    assert "Connect with" not in r.stdout
+
+
+# ---------------------------------------------------------------------------
+# T45 corrupt start: the write-ahead log deleted after a crash (the other
+# cases: tests/irc/test_store.py)
+
+def test_t45_wal_deleted_after_crash(make_server):
+    """T45: kill -9 during a burst, then delete lanchat.db-wal (and -shm)
+    as a careless admin might: what the log held is gone, which no
+    program can see, but the database left is consistent: the server
+    starts, integrity_check is ok, the history kept is a prefix of what
+    was sent (no half-written rows) and chat goes on."""
+    from test_store import Burst
+    s = make_server(["--flood-burst", "0", "--max-sendq", "64M"])
+    path = os.path.join(s.data, "lanchat.db")
+    senders = [Burst(s.port, n) for n in range(4)]
+    for b in senders:
+        b.start()
+    time.sleep(random.uniform(0.5, 1.0))
+    s.kill9()
+    for b in senders:
+        b.stop = True
+    for b in senders:
+        b.join(timeout=10)
+        b.c.close()
+    assert os.path.getsize(path + "-wal") > 0
+    for ext in ("-wal", "-shm"):
+        os.unlink(path + ext)
+    s.start()
+    d = sqlite3.connect(path)
+    assert d.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = d.execute("SELECT body FROM history WHERE target = '#burst' "
+                     "AND kind = 1").fetchall()
+    d.close()
+    per = {}
+    for (body,) in rows:
+        nick, n = body.split()
+        per.setdefault(nick, []).append(int(n))
+    for nick, ns in per.items():
+        assert ns == list(range(len(ns))), nick
+    c = s.client("after", caps=["echo-message"])
+    c.send("JOIN #burst")
+    c.expect("366")
+    c.send("PRIVMSG #burst :still here")
+    c.expect("PRIVMSG", p1="still here")
+
+
+# ---------------------------------------------------------------------------
+# T46 online backup under load
+
+def test_t46_backup_and_vacuum_into_under_load(make_server, tmp_path):
+    """T46: `lanchatd admin backup` (SQLite's online backup API) and
+    `VACUUM INTO` from the sqlite3 tool, each taken while 10 clients send
+    as fast as the server takes them: each copy passes integrity_check,
+    holds every message echoed before it began, and a server starts on
+    the backup and serves that history."""
+    from test_store import Burst
+    s = make_server(["--flood-burst", "0", "--max-sendq", "64M"])
+    senders = [Burst(s.port, n) for n in range(10)]
+    for b in senders:
+        b.start()
+    time.sleep(1.0)
+    copies = {}
+    for how in ("backup", "vacuum"):
+        before = {body for b in senders for body in list(b.echoes)}
+        out = str(tmp_path / (how + ".db"))
+        if how == "backup":
+            r = run_lanchatd(["--data", s.data, "admin", "backup", out],
+                             timeout=120)
+            if r.returncode != 0 and "admin" in r.stderr:
+                r = run_lanchatd(["--data", s.data, "backup", out],
+                                 timeout=120)
+            assert r.returncode == 0, r.stderr
+        else:
+            sqlite_cli(os.path.join(s.data, "lanchat.db"),
+                       "VACUUM INTO '%s'" % out)
+        copies[how] = (out, before)
+        time.sleep(0.5)
+    for b in senders:
+        b.stop = True
+    for b in senders:
+        b.join(timeout=10)
+        b.c.close()
+    for how, (out, before) in copies.items():
+        assert len(before) > 100, (how, len(before))
+        d = sqlite3.connect(out)
+        assert d.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        bodies = {r[0] for r in d.execute("SELECT body FROM history")}
+        d.close()
+        assert before <= bodies, (how, len(before - bodies))
+    s.stop()
+    os.mkdir(str(tmp_path / "restored"))
+    shutil.copy(copies["backup"][0],
+                str(tmp_path / "restored" / "lanchat.db"))
+    s2 = make_server(data=str(tmp_path / "restored"))
+    c = s2.client("reader", caps=["draft/chathistory", "batch",
+                                  "message-tags", "server-time"])
+    c.send("JOIN #burst")
+    c.expect("366")
+    kind, lines = chathistory(c, "LATEST", "#burst", "*", 10)
+    assert kind == "BATCH" and len(lines) == 10
+
+
+# ---------------------------------------------------------------------------
+# T47 migrations
+
+def test_t47_kill9_during_first_migration(make_server, tmp_path):
+    """T47: schema 1 is the first (no earlier version has shipped, so
+    there are no older snapshots to migrate from).  The one migration
+    there is, 0 -> 1 on a new data directory, is killed with -9 at
+    random moments of start-up, 12 times: each time what is left is
+    either no database, an empty schema-0 one or a complete schema-1
+    one, never a half-made schema, and the next start completes it."""
+    seen = set()
+    for i in range(12):
+        d = str(tmp_path / ("d%d" % i))
+        p = subprocess.Popen([LANCHATD, "--data", d, "--listen",
+                              "127.0.0.1:0", "--tls-listen", "none",
+                              "--http-listen", "none", "--discovery", "none",
+                              "--password-cost", "min"],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        db_file = os.path.join(d, "lanchat.db")
+        deadline = time.monotonic() + 10
+        while not os.path.exists(db_file) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(random.uniform(0, 0.03))
+        p.kill()
+        p.wait()
+        if not os.path.exists(db_file):
+            seen.add("none")
+            continue
+        con = sqlite3.connect(db_file)
+        v = con.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        con.close()
+        assert (v == 0 and not tables) or (v == 1 and {
+            "meta", "accounts", "history"} <= tables), (v, tables)
+        seen.add(v)
+        s = make_server(data=d)
+        c = s.client("x")
+        c.send("JOIN #m")
+        c.expect("366")
+        s.stop()
+        con = sqlite3.connect(db_file)
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        con.close()
+    assert seen
+
+
+# ---------------------------------------------------------------------------
+# T48 restart with many clients
+
+class AClient:
+    """A minimal asyncio IRC client for the many-clients rows."""
+
+    def __init__(self, port, src, nick, account=None):
+        self.port, self.src, self.nick = port, src, nick
+        self.account = account
+        self.lines = []
+        self.last = None          # last msgid seen in #restart
+        self.error = None
+
+    async def line(self, timeout=60):
+        raw = await asyncio.wait_for(self.r.readline(), timeout)
+        if not raw:
+            raise ConnectionError("closed after %r" % self.lines[-3:])
+        s = raw.decode("utf-8", "replace").rstrip("\r\n")
+        self.lines.append(s)
+        if s.startswith("ERROR"):
+            self.error = s
+        return s
+
+    async def until(self, pred, timeout=60):
+        end = time.monotonic() + timeout
+        while True:
+            s = await self.line(max(0.1, end - time.monotonic()))
+            if pred(s):
+                return s
+
+    def send(self, s):
+        self.w.write((s + "\r\n").encode())
+
+    async def connect(self):
+        self.r, self.w = await asyncio.open_connection(
+            "127.0.0.1", self.port, local_addr=(self.src, 0))
+        caps = "message-tags server-time batch draft/chathistory " \
+            "echo-message" + (" sasl" if self.account else "")
+        self.send("CAP LS 302")
+        self.send("CAP REQ :" + caps)
+        self.send("NICK " + self.nick)
+        self.send("USER u 0 * :r")
+        if self.account:
+            await self.until(lambda s: " ACK " in s)
+            self.send("AUTHENTICATE PLAIN")
+            await self.until(lambda s: "AUTHENTICATE +" in s)
+            self.send("AUTHENTICATE " + base64.b64encode(
+                ("\0%s\0%s" % (self.account, PASSWORD)).encode()).decode())
+            await self.until(lambda s: " 903 " in s)
+        self.send("CAP END")
+        await self.until(lambda s: " 001 " in s)
+        self.send("JOIN #restart")
+        await self.until(lambda s: " 366 " in s and "#restart" in s)
+
+    async def reconnect(self, give_up):
+        delay = random.uniform(0, 3)      # jittered back-off
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self.connect()
+                return
+            except (OSError, ConnectionError, asyncio.TimeoutError):
+                if time.monotonic() > give_up:
+                    raise
+                delay = min(delay * 2 + random.random(), 5)
+
+    async def follow(self):
+        """Read until EOF, keeping the last msgid in #restart."""
+        try:
+            while True:
+                s = await self.line(3600)
+                if " PRIVMSG #restart " in s:
+                    m = re.search(r"[@;]msgid=([^; ]+)", s)
+                    self.last = m.group(1)
+        except (ConnectionError, asyncio.TimeoutError, OSError):
+            pass
+
+    def close(self):
+        try:
+            self.w.close()
+        except Exception:
+            pass
+
+
+def test_t48_sigterm_restart_with_200_clients(make_server):
+    """T48: 200 clients (50 logged in with SASL, 150 guests, from four
+    source addresses) in one channel; SIGTERM: every one gets
+    `ERROR :... shutting down`, the server exits 0 with every message
+    stored; it starts again at once; all reconnect with a jittered
+    back-off (no per-address limit trips); each logged-in client asks
+    CHATHISTORY AFTER the last msgid it saw and gets exactly the
+    messages said since, without gaps or duplicates.  (TLS, WebSocket
+    and the web client's reconnect: test_tls.py, test_http.py and the
+    tests/web step "the server restarts mid-conversation".)"""
+    s = make_server(["--flood-burst", "0"])
+    n_acc, n_all = 50, 200
+
+    async def make_accounts():
+        # At most a few new accounts per address and hour: one address
+        # each.
+        async def one(i):
+            c = AClient(s.port, "127.0.2.%d" % (i + 1), "acc%d" % i)
+            c.r, c.w = await asyncio.open_connection(
+                "127.0.0.1", s.port, local_addr=(c.src, 0))
+            c.send("NICK " + c.nick)
+            c.send("USER u 0 * :r")
+            await c.until(lambda x: " 001 " in x)
+            c.send("REGISTER %s * %s" % (c.nick, PASSWORD))
+            await c.until(lambda x: " REGISTER SUCCESS " in x)
+            c.send("QUIT")
+            await c.until(lambda x: x.startswith("ERROR"))
+            c.close()
+        for i in range(0, n_acc, 10):
+            await asyncio.gather(*[one(j) for j in range(i, i + 10)])
+    asyncio.run(make_accounts())
+    srcs = ["127.0.0.%d" % (1 + i % 4) for i in range(n_all)]
+    clients = [AClient(s.port, srcs[i], "acc%d" % i if i < n_acc else
+                       "g%d" % i, "acc%d" % i if i < n_acc else None)
+               for i in range(n_all)]
+    talker = clients[0]
+
+    async def phase1():
+        for i in range(0, n_all, 20):
+            await asyncio.gather(*[c.connect() for c in clients[i:i + 20]])
+        for i in range(30):
+            talker.send("PRIVMSG #restart :pre %d" % i)
+        await asyncio.gather(*[c.until(lambda x: x.endswith(":pre 29"))
+                               for c in clients])
+        tasks = [asyncio.ensure_future(c.follow()) for c in clients]
+        for i in range(30, 60):
+            talker.send("PRIVMSG #restart :pre %d" % i)
+        await asyncio.sleep(0.05)
+        s.signal(signal.SIGTERM)
+        await asyncio.wait_for(asyncio.gather(*tasks), 60)
+
+    asyncio.run(phase1())
+    assert s.proc.wait(timeout=30) == 0
+    s.proc = None
+    s.stderr.close()
+    for c in clients:
+        assert c.error and "shutting down" in c.error.lower(), \
+            (c.nick, c.lines[-3:])
+        c.close()
+    stored = [r[0] for r in sql(s, "SELECT body FROM history WHERE "
+                                "target = '#restart' AND kind = 1 ORDER BY id")]
+    echoed = [int(x.rsplit(" ", 1)[1]) for x in talker.lines
+              if " PRIVMSG #restart :pre " in x]
+    assert stored[:len(echoed)] == ["pre %d" % i for i in echoed]
+    s.start()
+
+    async def phase2():
+        give_up = time.monotonic() + 90
+        for c in clients:
+            c.lines = []
+            c.error = None
+            c.port = s.port     # the test's servers listen on port 0
+        await asyncio.gather(*[c.reconnect(give_up) for c in clients])
+        for i in range(5):
+            talker.send("PRIVMSG #restart :post %d" % i)
+        await talker.until(lambda x: x.endswith(":post 4"))
+        out = {}
+        for c in clients[:n_acc]:
+            c.send("CHATHISTORY AFTER #restart msgid=%s 100" % c.last)
+            got = []
+            while True:
+                x = await c.line()
+                if x.startswith("BATCH -") or (" BATCH -" in x):
+                    break
+                if " PRIVMSG #restart " in x and "batch=" in x:
+                    got.append(x.rsplit(" :", 1)[1])
+            out[c.nick] = got
+        return out
+
+    out = asyncio.run(phase2())
+    assert not [c.nick for c in clients if c.error], \
+        [c.error for c in clients if c.error][:3]
+    for nick, got in out.items():
+        assert got[-5:] == ["post %d" % i for i in range(5)], (nick, got)
+        assert len(got) == len(set(got)), (nick, got)
+        pre = [int(x.split()[1]) for x in got if x.startswith("pre ")]
+        assert pre == list(range(pre[0], pre[0] + len(pre))) if pre else \
+            True, (nick, got)
+    for c in clients:
+        c.close()
+
+
+# ---------------------------------------------------------------------------
+# T49 clock steps
+
+def faketime_lib():
+    import glob
+    libs = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+    if not libs:
+        pytest.skip("faketime is not installed (scripts/deps --test)")
+    return libs[0]
+
+
+def test_t49_clock_steps(make_server, tmp_path):
+    """T49: the server starts with its clock a day ahead, then the wall
+    clock steps back two days (to a day behind) while it runs, then it
+    restarts a day behind: no connection times out or is throttled,
+    logins and tokens still work, every message is echoed, and history
+    order and msgid selectors (CHATHISTORY AFTER) follow the order of
+    sending, not the wall clock."""
+    spec = tmp_path / "faketime"
+    spec.write_text("+1d\n")
+    env = {"LD_PRELOAD": faketime_lib(),
+           "FAKETIME_TIMESTAMP_FILE": str(spec),
+           "FAKETIME_NO_CACHE": "1",
+           "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    if ASAN:
+        env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + \
+            ":verify_asan_link_order=0"
+    s = make_server(env=env)
+    alice = register(s, "alice")
+    join("#clock", alice)
+    m1 = say(alice, "#clock", "one")
+    tok = new_token(alice)
+    spec.write_text("-1d\n")
+    time.sleep(0.5)
+    for i in range(20):
+        say(alice, "#clock", "two %d" % i)
+    bob = login(s, "bob", register(s, "bob").nick)
+    join("#clock", bob)
+    from test_tokens import sasl_token
+    _, code = sasl_token(s, "alice", tok)
+    assert code == "903"
+    time.sleep(2)
+    alice.send("PING :alive")
+    alice.expect("PONG")
+    want = ["one"] + ["two %d" % i for i in range(20)]
+    assert [m.params[1] for m in latest(bob, "#clock", 50)] == want
+    kind, after = chathistory(bob, "AFTER", "#clock", "msgid=" + m1, 100)
+    assert kind == "BATCH"
+    assert [m.params[1] for m in after if m.command == "PRIVMSG"] == \
+        want[1:]
+    ids = [m.tags["msgid"] for m in latest(bob, "#clock", 50)]
+    assert len(set(ids)) == len(ids)
+    s.restart()
+    c = login(s, "alice", "alice")
+    join("#clock", c)
+    last = say(c, "#clock", "three")
+    assert [m.params[1] for m in latest(c, "#clock", 50)] == want + ["three"]
+    kind, after = chathistory(c, "AFTER", "#clock", "msgid=" + ids[-1], 10)
+    assert [m.params[1] for m in after if m.command == "PRIVMSG"] == \
+        ["three"]
+    assert last not in ids
