@@ -1452,6 +1452,31 @@ def powercut_lib(tmp_path):
     return out
 
 
+def powercut_env(tmp_path):
+    shadow = tmp_path / "disk"
+    shadow.mkdir()
+    env = {"LD_PRELOAD": powercut_lib(tmp_path), "POWERCUT_DIR": str(shadow)}
+    if ASAN:
+        env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + \
+            ":verify_asan_link_order=0"
+    return shadow, env
+
+
+def power_back(s, shadow):
+    """After s.kill9(): the database files as they were at their last
+    flush (none if never flushed), no -shm; start the server again."""
+    for name in ("lanchat.db", "lanchat.db-wal"):
+        kept = shadow / name
+        if kept.exists():
+            shutil.copy(str(kept), os.path.join(s.data, name))
+        elif os.path.exists(os.path.join(s.data, name)):
+            os.unlink(os.path.join(s.data, name))
+    if os.path.exists(os.path.join(s.data, "lanchat.db-shm")):
+        os.unlink(os.path.join(s.data, "lanchat.db-shm"))
+    s.env = None
+    s.start()
+
+
 @pytest.mark.parametrize("durability", ["normal", "full"])
 def test_t41_power_cut(make_server, tmp_path, durability):
     """T41: 4 clients send flat out; the power goes (kill -9, then each
@@ -1462,12 +1487,7 @@ def test_t41_power_cut(make_server, tmp_path, durability):
     echoed message is kept; with normal, the messages since the last
     checkpoint may be gone (how many is printed)."""
     from test_store import Burst
-    shadow = tmp_path / "disk"
-    shadow.mkdir()
-    env = {"LD_PRELOAD": powercut_lib(tmp_path), "POWERCUT_DIR": str(shadow)}
-    if ASAN:
-        env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + \
-            ":verify_asan_link_order=0"
+    shadow, env = powercut_env(tmp_path)
     s = make_server(["--flood-burst", "0", "--max-sendq", "64M",
                      "--durability", durability], env=env)
     path = os.path.join(s.data, "lanchat.db")
@@ -1481,16 +1501,7 @@ def test_t41_power_cut(make_server, tmp_path, durability):
     for b in senders:
         b.join(timeout=10)
         b.c.close()
-    for name in ("lanchat.db", "lanchat.db-wal"):
-        kept = shadow / name
-        if kept.exists():
-            shutil.copy(str(kept), os.path.join(s.data, name))
-        elif os.path.exists(os.path.join(s.data, name)):
-            os.unlink(os.path.join(s.data, name))
-    if os.path.exists(path + "-shm"):
-        os.unlink(path + "-shm")
-    s.env = None
-    s.start()
+    power_back(s, shadow)
     d = sqlite3.connect(path)
     assert d.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     rows = d.execute("SELECT body FROM history WHERE target = '#burst' "
@@ -1514,3 +1525,24 @@ def test_t41_power_cut(make_server, tmp_path, durability):
     c.expect("366")
     c.send("PRIVMSG #burst :the lights are back")
     c.expect("PRIVMSG", p1="the lights are back")
+
+
+def test_t41_quiet_server_flushed_within_seconds(make_server, tmp_path):
+    """T41: on a quiet server with --durability normal, a few messages
+    and an account, then nothing for 15 s, then the power goes: all of
+    it is kept, because a checkpoint (which flushes the log) runs at
+    most 10 s (STORE_CKPT_SECS) after a commit, not only every 1000 log
+    pages."""
+    shadow, env = powercut_env(tmp_path)
+    s = make_server(env=env)
+    alice = register(s, "alice")
+    join("#quiet", alice)
+    for i in range(5):
+        say(alice, "#quiet", "quiet %d" % i)
+    time.sleep(15)
+    s.kill9()
+    power_back(s, shadow)
+    c = login(s, "alice", "alice")
+    join("#quiet", c)
+    assert [m.params[1] for m in latest(c, "#quiet", 10)] == \
+        ["quiet %d" % i for i in range(5)]
