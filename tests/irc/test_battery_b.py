@@ -554,9 +554,13 @@ def test_t29_prefix_on_big_history_filtered_in_sql(make_server):
     carol = login(server, "carol", "carol")
     t = time.monotonic()
     carol.send("SEARCH text=aa*")
+    # Under ASan, FTS5's prefix expansion (all malloc/realloc, and not
+    # interruptible by the 2 s deadline) takes some 12 s alone, longer
+    # on a loaded machine: generous bounds there.
     m = carol.expect(pred=lambda m: m.command in ("FAIL", "BATCH"),
-                     timeout=30)
+                     timeout=150 if ASAN else 30)
     took = time.monotonic() - t
+    print("T29: SEARCH text=aa* answered %s in %.1f s" % (m.command, took))
     if m.command == "FAIL":
         # the walk hit its time limit: a clear error, not a hang
         assert m.params[1] in ("INTERNAL_ERROR", "TIMEOUT",
@@ -564,7 +568,7 @@ def test_t29_prefix_on_big_history_filtered_in_sql(make_server):
     else:
         got = search(carol, "text=aardvark")
         assert [x.params[-1] for x in got] == ["aardvark visible"]
-    assert took < (60 if ASAN else 20), took     # generous: loaded CI
+    assert took < (150 if ASAN else 20), took
     alice = login(server, "alice", "alice")
     assert len(search(alice, "text=apple12345")) == 1
 
