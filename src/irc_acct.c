@@ -82,10 +82,11 @@ struct auth {
 	unsigned char	 token[TOKEN_HASH_BYTES];	/* its hash */
 };
 
-/* Failed logins, or registrations, from one address. */
+/* Failed logins, or registrations, from one address; checks running. */
 struct addr_count {
 	char		 ip[48];
 	uint32_t	 n;
+	uint32_t	 checking;
 	uint64_t	 start_ms;
 };
 
@@ -97,6 +98,7 @@ struct login_req {
 	struct session	*s;
 	char		 fold[CASEMAP_FOLDSZ];
 	char		 ip[48];
+	int64_t		 acct_id;	/* account counted as checking, or 0 */
 	int		 via;
 	int		 drop;		/* NickServ DROP after the check */
 	char		*newpass;	/* NickServ SET PASSWORD */
@@ -225,7 +227,7 @@ irc_addr_expire(struct dict *t, uint64_t window)
 	uint64_t		 now = now_ms();
 
 	while ((a = dict_next(t, &it)) != NULL && n < 64)
-		if (now - a->start_ms > window)
+		if (now - a->start_ms > window && a->checking == 0)
 			dead[n++] = a;
 	for (i = 0; i < n; i++) {
 		dict_del(t, dead[i]->ip);
@@ -233,20 +235,51 @@ irc_addr_expire(struct dict *t, uint64_t window)
 	}
 }
 
-/* Would another attempt for account a (NULL: unknown) from ip be over
- * the limit? */
+/*
+ * Would another attempt for account a (NULL: unknown) from ip be over
+ * the limit?  Checks still running count as failures until they are
+ * answered: fifty wrong passwords sent at once must not all be hashed
+ * before the first failure is counted.
+ */
 static int
 irc_login_blocked(struct account *a, const char *ip)
 {
 	struct addr_count	*ac = irc_addr_count(&acct_fails, ip,
 				    FAIL_WINDOW_MS);
+	uint32_t		 fails = 0;
 
-	if (ac->n >= ADDRESS_FAILS_MAX)
+	if (ac->n + ac->checking >= ADDRESS_FAILS_MAX)
 		return 1;
-	if (a != NULL && now_ms() - a->fail_ms <= FAIL_WINDOW_MS &&
-	    a->fails >= ACCOUNT_FAILS_MAX)
-		return 1;
+	if (a != NULL) {
+		if (now_ms() - a->fail_ms <= FAIL_WINDOW_MS)
+			fails = a->fails;
+		if (fails + a->checking >= ACCOUNT_FAILS_MAX)
+			return 1;
+	}
 	return 0;
+}
+
+/* A password check for a (NULL: unknown) from ip starts, or ends. */
+static void
+irc_login_checking(struct login_req *req, struct account *a, int start)
+{
+	struct addr_count	*ac = irc_addr_count(&acct_fails, req->ip,
+				    FAIL_WINDOW_MS);
+
+	if (start) {
+		ac->checking++;
+		if (a != NULL) {
+			a->checking++;
+			req->acct_id = a->id;
+		}
+		return;
+	}
+	if (ac->checking > 0)
+		ac->checking--;
+	/* The account may have been dropped, or made, meanwhile. */
+	if (a != NULL && req->acct_id != 0 && a->id == req->acct_id &&
+	    a->checking > 0)
+		a->checking--;
 }
 
 static void
@@ -540,8 +573,13 @@ irc_login_checked(void *arg, int ok)
 	const char		*why = NULL;
 	int			 unavailable = 0;
 
-	if ((s->flags & SESSION_QUIT) || c == NULL)
+	irc_login_checking(req, a, 0);
+	if ((s->flags & SESSION_QUIT) || c == NULL) {
+		/* Hung up before the answer: a wrong one still counts. */
+		if (!ok || a == NULL)
+			irc_login_failed(a, req->ip);
 		goto out;
+	}
 	c->cur = s;
 	if (!ok || a == NULL) {
 		irc_login_failed(a, req->ip);
@@ -623,8 +661,10 @@ irc_login_start(struct client *c, const char *name, const char *password,
 	req->via = via;
 	req->drop = drop;
 	/* An unknown account costs the same hash as a known one. */
+	irc_login_checking(req, a, 1);
 	if (pwhash_verify(a != NULL ? a->password : acct_dummy, password,
 	    irc_login_checked, req) != 0) {
+		irc_login_checking(req, a, 0);
 		session_unref(s);
 		free(req);
 		if (via == VIA_SASL)

@@ -9,13 +9,14 @@
  * Limits: a message longer than an IRC line is refused by wslay with
  * close code 1009; more than WS_FRAMES_BURST frames at once, then
  * WS_FRAMES_RATE a second (pings and empty messages count) is a flood
- * and closes with 1008.
+ * and closes with 1008, unless flood control is off (--flood-burst 0).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <wslay/wslay.h>
 
+#include "buf.h"
 #include "conn.h"
 #include "flood.h"
 #include "lc_limits.h"
@@ -37,7 +38,11 @@ struct ws_state {
 	struct flood		 frames;
 	int			 closing;
 	uint64_t		 msglen;	/* of the message being read */
+	struct buf		 out;		/* frames of one ws_send() */
 };
+
+/* Output gathered past this is not kept for the next flush. */
+#define WS_OUT_KEEP	4096
 
 static ssize_t
 ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
@@ -67,10 +72,28 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 
 	(void)ctx;
 	(void)flags;
-	if (c->flags & CONN_CLOSED)
-		return len;
-	c->ops->write_raw(c, (const char *)data, len);
+	if (!(c->flags & CONN_CLOSED))
+		buf_add(&((struct ws_state *)c->up)->out, data, len);
 	return len;
+}
+
+/*
+ * Let wslay write what it has queued, gathered into one write: it hands
+ * over each frame's header and payload apart, and writing each at once
+ * made two system calls (two TLS records) per line per WebSocket client.
+ */
+static void
+ws_send(struct conn *c)
+{
+	struct ws_state	*w = c->up;
+
+	wslay_event_send(w->ctx);
+	if (w->out.len > 0 && !(c->flags & CONN_CLOSED))
+		c->ops->write_raw(c, w->out.data, w->out.len);
+	if (w->out.cap > WS_OUT_KEEP)
+		buf_free(&w->out);
+	else
+		buf_reset(&w->out);
 }
 
 static void
@@ -96,8 +119,11 @@ ws_frame_start_cb(wslay_event_context_ptr ctx,
 			return;
 		}
 	}
-	if (!flood_ok(&w->frames, now_ms(), WS_FRAMES_RATE,
-	    WS_FRAMES_BURST) && !w->closing) {
+	/* --flood-burst 0 turns flood control off, for frames too: a
+	 * client may then send as many commands as TCP would carry, and a
+	 * WebSocket carries each in a frame of its own. */
+	if (srv.cfg.flood_burst > 0 && !flood_ok(&w->frames, now_ms(),
+	    WS_FRAMES_RATE, WS_FRAMES_BURST) && !w->closing) {
 		w->closing = 1;
 		log_info("conn %llu: WebSocket frame flood",
 		    (unsigned long long)c->id);
@@ -185,7 +211,7 @@ ws_input(struct conn *c, char *data, size_t len)
 	w->inlen = 0;
 	/* Control replies (pong, close) that wslay queued. */
 	if (wslay_event_want_write(w->ctx))
-		wslay_event_send(w->ctx);
+		ws_send(c);
 	if (!wslay_event_get_read_enabled(w->ctx) && !(c->flags &
 	    (CONN_DYING | CONN_CLOSING | CONN_CLOSED)))
 		conn_kill(c, "Connection closed", 0);
@@ -211,7 +237,7 @@ ws_flush(struct conn *c)
 		line_unref(l);
 	}
 	if (wslay_event_want_write(w->ctx))
-		wslay_event_send(w->ctx);
+		ws_send(c);
 }
 
 void
@@ -222,6 +248,7 @@ ws_free(struct conn *c)
 	if (w == NULL)
 		return;
 	wslay_event_context_free(w->ctx);
+	buf_free(&w->out);
 	free(w);
 	c->up = NULL;
 }
@@ -235,5 +262,5 @@ ws_close(struct conn *c)
 	if (w == NULL || wslay_event_get_close_sent(w->ctx))
 		return;
 	wslay_event_queue_close(w->ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
-	wslay_event_send(w->ctx);
+	ws_send(c);
 }
