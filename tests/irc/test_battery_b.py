@@ -187,8 +187,15 @@ def test_t26_markread_on_anothers_dm(server):
     assert bob.expect("MARKREAD").params[1] == bob_mark
     alice.send("MARKREAD bob")
     assert alice.expect("MARKREAD").params[1] == "*"
-    rows = sql(server, "select a.name, r.target from read_markers r "
-               "join accounts a on a.id = r.account order by 1, 2")
+    # The markers are written behind the replies: wait for the commit.
+    deadline = time.monotonic() + 15
+    while True:
+        rows = sql(server, "select a.name, r.target from read_markers r "
+                   "join accounts a on a.id = r.account order by 1, 2")
+        if ("carol", "alice") in rows and ("carol", "bob") in rows or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert ("carol", "alice") in rows and ("carol", "bob") in rows
     assert ("alice", "bob") not in rows
 
