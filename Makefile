@@ -151,3 +151,14 @@ bench: all
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# The long runs of the battery (docs/reliability.md): T40's kill -9
+# cycles (SOAK_KILLS of them, each counting echoed-but-missing messages)
+# and T50's soak (SOAK_MINUTES with 300 clients, sampled to
+# build/soak/soak.csv and plotted to docs/soak.png).  Not part of make test.
+SOAK_MINUTES ?= 30
+SOAK_KILLS ?= 200
+.PHONY: soak
+soak: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) scripts/soak --kill9 $(SOAK_KILLS)
+	LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) scripts/soak --minutes $(SOAK_MINUTES)

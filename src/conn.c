@@ -711,6 +711,10 @@ conn_kill(struct conn *c, const char *reason, int how)
 {
 	if (c->flags & CONN_CLOSED)
 		return;
+	/* Mid-handshake there is no way to say why: close at once rather
+	 * than wait CLOSE_GRACE for an ERROR that cannot be sent. */
+	if (c->flags & CONN_HANDSHAKE)
+		how |= CONN_HARD;
 	if (c->flags & (CONN_DYING | CONN_CLOSING)) {
 		/* Already on its way out, gently: a dead socket (a reset
 		 * after QUIT) makes it go now, not after CLOSE_GRACE. */

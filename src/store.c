@@ -182,6 +182,7 @@ static struct {
 	pthread_mutex_t		 ckmu;
 	pthread_cond_t		 ckcv;
 	int			 ckwant, ckstop;
+	int			 ckdirty;	/* commits since the last one */
 	int			 ckdone;	/* WAL frames copied back */
 	uint64_t		 cklogged;	/* ms, the last warning */
 } st = {
@@ -466,9 +467,10 @@ store_run_batch(struct store_job *batch)
 		 * be on the same disk). */
 		if (st.nfailed++ == 0 || now_ms() - st.fail_logged >=
 		    STORE_FAIL_LOG_MS) {
-			log_warnx("store: commit failed: %s (%s); %llu batch%s "
-			    "failed so far", sqlite3_errmsg(st.wdb),
-			    store_strerror(rc), (unsigned long long)st.nfailed,
+			log_warnx("store: %s: commit failed: %s (%s); %llu "
+			    "batch%s failed so far", st.path,
+			    sqlite3_errmsg(st.wdb), store_strerror(rc),
+			    (unsigned long long)st.nfailed,
 			    st.nfailed == 1 ? "" : "es");
 			st.fail_logged = now_ms();
 		}
@@ -491,9 +493,13 @@ store_run_batch(struct store_job *batch)
  * stalls on one between two batches: SQLite's automatic checkpoint ran
  * them inside the commit of whichever message crossed the threshold.
  * The writer's WAL hook wakes the checkpointer when this many frames
- * are waiting to be copied back.
+ * are waiting to be copied back, and it runs anyway STORE_CKPT_SECS
+ * after a commit.  With synchronous=NORMAL a checkpoint is what flushes
+ * the WAL to the disk, so the timer is what bounds the commits a power
+ * cut can take on a quiet server (by frames alone, hours of them).
  */
 #define STORE_CKPT_FRAMES	1000
+#define STORE_CKPT_SECS		10
 
 static int
 store_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
@@ -504,6 +510,7 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 	pthread_mutex_lock(&st.ckmu);
 	if (nframes < st.ckdone)
 		st.ckdone = 0;		/* the WAL started over */
+	st.ckdirty = 1;
 	if (nframes - st.ckdone >= STORE_CKPT_FRAMES && !st.ckwant) {
 		st.ckwant = 1;
 		pthread_cond_signal(&st.ckcv);
@@ -515,25 +522,37 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
 static void *
 store_checkpointer(void *arg)
 {
-	int	rc, nlog = 0, ncopied = 0;
+	struct timespec	 ts;
+	int		 rc, nlog = 0, ncopied = 0;
 
 	(void)arg;
 	pthread_mutex_lock(&st.ckmu);
 	for (;;) {
-		while (!st.ckwant && !st.ckstop)
-			pthread_cond_wait(&st.ckcv, &st.ckmu);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += STORE_CKPT_SECS;
+		while (!st.ckwant && !st.ckstop) {
+			if (pthread_cond_timedwait(&st.ckcv, &st.ckmu, &ts) !=
+			    ETIMEDOUT)
+				continue;
+			if (st.ckdirty)
+				st.ckwant = 1;
+			else
+				ts.tv_sec += STORE_CKPT_SECS;
+		}
 		if (st.ckstop)
 			break;
 		st.ckwant = 0;
+		st.ckdirty = 0;
 		pthread_mutex_unlock(&st.ckmu);
 		rc = sqlite3_wal_checkpoint_v2(st.ckdb, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY &&
 		    (st.cklogged == 0 || now_ms() - st.cklogged >=
 		    STORE_FAIL_LOG_MS)) {
-			log_warnx("store: checkpoint failed: %s (%s); the "
-			    "write-ahead log grows until it succeeds",
-			    sqlite3_errmsg(st.ckdb), store_strerror(rc));
+			log_warnx("store: %s: checkpoint failed: %s (%s); "
+			    "the write-ahead log grows until it succeeds",
+			    st.path, sqlite3_errmsg(st.ckdb),
+			    store_strerror(rc));
 			st.cklogged = now_ms();
 		}
 		pthread_mutex_lock(&st.ckmu);
@@ -699,9 +718,17 @@ store_open_conn(const char *path, int flags, sqlite3 **dbp, char **cause)
 static int
 store_start_checkpointer(const char *path, char **cause)
 {
+	pthread_condattr_t	 ca;
+
 	if (store_open_conn(path, SQLITE_OPEN_READWRITE, &st.ckdb, cause) !=
 	    0)
 		return -1;
+	/* The timer must not follow the wall clock's jumps (T49). */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&st.ckcv);
+	pthread_cond_init(&st.ckcv, &ca);
+	pthread_condattr_destroy(&ca);
 	store_pragmas(st.ckdb, 0, NULL);
 	if (pthread_create(&st.ckthread, NULL, store_checkpointer, NULL) !=
 	    0) {
@@ -839,6 +866,7 @@ store_close(void)
 		st.ckrunning = 0;
 		st.ckstop = 0;
 		st.ckwant = 0;
+		st.ckdirty = 0;
 		st.ckdone = 0;
 	}
 	sqlite3_close(st.ckdb);
