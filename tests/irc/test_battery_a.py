@@ -2552,7 +2552,7 @@ def test_t24_web_tokens(make_server):
     w2, r = ws_token_login(s, "weba", ta2)
     assert r == "903"
     a2 = s.sasl_client("weba2", "weba", PW)
-    a2.send("NS SET PASSWORD a-brand-new-password")
+    a2.send("NS SET PASSWORD %s a-brand-new-password" % PW)
     a2.expect("NOTICE", pred=lambda m: "password" in m.params[-1].lower())
     time.sleep(0.3)
     assert ws_token_login(s, "weba", ta2)[1] == "904"
