@@ -1,12 +1,15 @@
 # lanchat: a plain Makefile with pkg-config (Redis and Lua do without
 # autotools).  Targets:
-#   make            build lanchatd and lanchat (and, as it lands, lanchat-bench)
+#   make            build lanchatd, lanchat and lanchat-bench
 #   make run        install missing Debian packages, build, start the server
 #   make test       install, build, run every test (unit, wire, sanitizers)
 #   make asan       the same binaries with ASan+UBSan, in build-asan/
 #   make test-asan  the whole suite against the ASan build
 #   make fuzz       run each libFuzzer harness for FUZZ_SECONDS
 #   make check      unit tests only (no installs)
+#   make bench      a short run of every lanchat-bench scenario against
+#                   lanchatd (bench/compare --quick); bench/compare alone
+#                   measures lanchatd against other servers (docs/perf.md)
 #   make wire, make tui   the wire tests, the terminal client's tests
 #   make web        the web client's browser tests (tests/web)
 #   make web-shots  the same, saving docs/screenshots/*.png
@@ -43,6 +46,9 @@ WEBDIR	?= $(if $(wildcard web/dist/index.html),web/dist,web/public)
 WEBSRC	 = $(shell find $(WEBDIR) -type f 2>/dev/null)
 SCRIPTS	?= /usr/share/unicode/Scripts.txt
 
+BENCH_SRCS = $(wildcard bench/*.c)
+BENCH_OBJS = $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%.o)
+
 # lanchat, the terminal client: client/*.c, linked with the pure modules
 # it shares with the server (msg.c, casemap.c, buf.c, discproto.c, ...)
 # from liblanchat.a.
@@ -55,10 +61,10 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PYTHON	?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-.PHONY: all run test check asan test-asan fuzz deps clean unit wire tui web web-shots \
-	print-ldlibs
+.PHONY: all run test check asan test-asan fuzz deps clean unit wire tui web \
+	web-shots bench print-ldlibs
 
-all: $(BUILD)/lanchatd $(BUILD)/lanchat
+all: $(BUILD)/lanchatd $(BUILD)/lanchat $(BUILD)/lanchat-bench
 
 $(GEN): scripts/gen-scripts
 	@mkdir -p $(@D)
@@ -77,6 +83,13 @@ $(BUILD)/src/%.o: src/%.c $(GEN) $(wildcard src/*.h)
 
 $(BUILD)/lanchatd: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/bench/%.o: bench/%.c $(wildcard bench/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/lanchat-bench: $(BENCH_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJS) $(LDLIBS)
 
 $(BUILD)/client/%.o: client/%.c $(GEN) $(wildcard client/*.h) \
     $(wildcard src/*.h)
@@ -138,5 +151,19 @@ fuzz:
 print-ldlibs:
 	@echo $(LDLIBS)
 
+bench: all
+	$(PYTHON) bench/compare --quick --build $(BUILD)
+
 clean:
 	rm -rf build build-asan build-fuzz
+
+# The long runs of the battery (docs/reliability.md): T40's kill -9
+# cycles (SOAK_KILLS of them, each counting echoed-but-missing messages)
+# and T50's soak (SOAK_MINUTES with 300 clients, sampled to
+# build/soak/soak.csv and plotted to docs/soak.png).  Not part of make test.
+SOAK_MINUTES ?= 30
+SOAK_KILLS ?= 200
+.PHONY: soak
+soak: all
+	LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) scripts/soak --kill9 $(SOAK_KILLS)
+	LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) scripts/soak --minutes $(SOAK_MINUTES)

@@ -31,9 +31,11 @@ struct account {
 	char		**certfps;
 	uint32_t	  ncertfps;
 	struct client	 *online;	/* logged-in user, or NULL */
-	/* Login throttle: failures in the current window. */
+	/* Login throttle: failures in the current window, and checks
+	 * still running (they count as failures until they are not). */
 	uint32_t	  fails;
 	uint64_t	  fail_ms;
+	uint32_t	  checking;
 };
 
 typedef void	(*account_cb)(void *, int, struct account *);

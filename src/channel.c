@@ -64,6 +64,9 @@ channel_free(struct channel *ch)
 	channel_list_free(&ch->bans);
 	channel_list_free(&ch->excepts);
 	channel_list_free(&ch->invex);
+	channel_names_stale(ch);
+	for (int v = 0; v < 4; v++)
+		buf_free(&ch->names[v]);
 	free(ch->members);
 	free(ch->access);
 	free(ch->name);
@@ -100,6 +103,19 @@ channel_join(struct channel *ch, struct client *c)
 	return m;
 }
 
+/*
+ * ch's cached NAMES no longer match its members (one left, changed nick
+ * or status): the next NAMES builds it again.
+ */
+void
+channel_names_stale(struct channel *ch)
+{
+	for (int v = 0; v < 4; v++) {
+		buf_reset(&ch->names[v]);
+		ch->names_n[v] = 0;
+	}
+}
+
 /* Take m out of its channel and client, and free it (and an empty
  * channel). */
 void
@@ -113,6 +129,7 @@ channel_part(struct membership *m)
 	c->chans[m->uidx] = c->chans[--c->nchans];
 	c->chans[m->uidx]->uidx = m->uidx;
 	free(m);
+	channel_names_stale(ch);
 	if (ch->nmembers == 0 && !ch->registered)
 		channel_retire(ch);
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 struct client;
 
 #define CMODE_INVITE		0x01	/* i */
@@ -72,6 +74,14 @@ struct channel {
 	int64_t			 founder;	/* account id, or 0 */
 	struct chanaccess	*access;	/* status by account */
 	uint32_t		 naccess;
+	/*
+	 * NAMES as a member sees it, per variant (bit 0 multi-prefix,
+	 * bit 1 userhost-in-names): the items of members[0..names_n[v]).
+	 * A join extends it at the next NAMES; anything else that changes
+	 * a member's item or the order empties it (channel_names_stale).
+	 */
+	struct buf		 names[4];
+	uint32_t		 names_n[4];
 };
 
 struct channel		*channel_find(const char *);
@@ -81,6 +91,7 @@ void			 channel_unref(struct channel *);
 void			 channel_retire(struct channel *);
 struct membership	*channel_join(struct channel *, struct client *);
 void			 channel_part(struct membership *);
+void			 channel_names_stale(struct channel *);
 struct membership	*channel_member(const struct channel *,
 			    const struct client *);
 const char		*channel_prefix(const struct membership *, int);

@@ -712,6 +712,7 @@ chanreg_joined(struct channel *ch, struct membership *m)
 	if (add == 0)
 		return;
 	m->modes |= add;
+	channel_names_stale(ch);
 	if (add == (MEMBER_OP | MEMBER_VOICE))
 		snprintf(body, sizeof body, "+ov %s %s", nick, nick);
 	else

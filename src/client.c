@@ -383,6 +383,8 @@ client_set_nick(struct client *c, const char *nick, const char *fold)
 		dict_del(&srv.clients, c->fold);
 	free(c->nick);
 	c->nick = xstrdup(nick);
+	for (uint32_t i = 0; i < c->nchans; i++)
+		channel_names_stale(c->chans[i]->chan);
 	if (o != c) {
 		free(c->fold);
 		c->fold = xstrdup(fold);

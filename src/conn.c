@@ -33,6 +33,9 @@
 #include "xmalloc.h"
 
 #define CONN_IOV	64	/* lines per writev */
+#define CONN_QUEUE_MIN	8	/* send queue slots kept while idle */
+
+static void	conn_flush_one(struct conn *);
 
 /* A write handed to libuv: the lines (or the owned bytes) it needs. */
 struct conn_write {
@@ -44,6 +47,7 @@ struct conn_write {
 	struct line	 *lines[CONN_IOV];
 };
 
+static struct conn	*conn_inputting;	/* whose input is being handled */
 static struct conn_list	 conn_all = TAILQ_HEAD_INITIALIZER(conn_all);
 static struct conn_list	 conn_closing = TAILQ_HEAD_INITIALIZER(conn_closing);
 static struct conn_list	 conn_throttled =
@@ -285,8 +289,11 @@ conn_frame(struct conn *c, char *buf, size_t len)
 void
 conn_input(struct conn *c, char *data, size_t len)
 {
+	struct conn	*outer = conn_inputting;
+
 	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
 		return;
+	conn_inputting = c;
 	switch (c->proto) {
 	case PROTO_HTTP:
 		http_input(c, data, len);
@@ -298,6 +305,7 @@ conn_input(struct conn *c, char *data, size_t len)
 		conn_input_lines(c, data, len);
 		break;
 	}
+	conn_inputting = outer;
 }
 
 /* IRC lines, as bytes: frame them and hand them to the session. */
@@ -413,6 +421,15 @@ conn_send(struct conn *c, struct line *l)
 
 	if (c->flags & (CONN_DYING | CONN_CLOSED))
 		return;
+	/* Before calling c a slow consumer, hand the kernel what it takes
+	 * now (ngIRCd Conn_Write: flush at the threshold, cut over the
+	 * limit): a burst bigger than max-sendq within one loop turn is
+	 * no proof that c does not read.  Not while c's own input is being
+	 * handled, where its transport is busy reading. */
+	if (c->qbytes + c->wbytes + l->len > (size_t)srv.cfg.max_sendq &&
+	    c->wbytes == 0 && c->qlen > 0 && c != conn_inputting &&
+	    !(c->flags & CONN_CLOSING) && c->proto != PROTO_HTTP)
+		conn_flush_one(c);
 	if (c->qbytes + c->wbytes + l->len > (size_t)srv.cfg.max_sendq &&
 	    !(c->flags & CONN_CLOSING)) {
 		log_info("conn %llu: send queue over %lld bytes",
@@ -421,16 +438,17 @@ conn_send(struct conn *c, struct line *l)
 		return;
 	}
 	if (c->qlen == c->qcap) {
-		cap = c->qcap == 0 ? 8 : c->qcap * 2;
+		cap = c->qcap == 0 ? CONN_QUEUE_MIN : c->qcap * 2;
 		nq = xreallocarray(NULL, cap, sizeof *nq);
 		for (i = 0; i < c->qlen; i++)
-			nq[i] = c->q[(c->qhead + i) % c->qcap];
+			nq[i] = c->q[(c->qhead + i) & (c->qcap - 1)];
 		free(c->q);
 		c->q = nq;
 		c->qhead = 0;
 		c->qcap = cap;
 	}
-	c->q[(c->qhead + c->qlen) % c->qcap] = line_ref(l);
+	/* qcap is a power of two: a mask, not a division, per line. */
+	c->q[(c->qhead + c->qlen) & (c->qcap - 1)] = line_ref(l);
 	c->qlen++;
 	c->qbytes += l->len;
 	conn_flushq_add(c);
@@ -455,14 +473,19 @@ conn_queue_pop(struct conn *c)
 	if (c->qlen == 0)
 		return NULL;
 	l = c->q[c->qhead];
-	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qhead = (c->qhead + 1) & (c->qcap - 1);
 	c->qlen--;
 	c->qbytes -= l->len;
 	if (c->qlen == 0) {
-		/* An idle client keeps no queue memory. */
-		free(c->q);
-		c->q = NULL;
-		c->qhead = c->qcap = 0;
+		/* An idle client keeps no more than the smallest queue
+		 * (64 bytes): freeing that too cost an allocation for
+		 * every line sent to every member of a busy channel. */
+		c->qhead = 0;
+		if (c->qcap > CONN_QUEUE_MIN) {
+			free(c->q);
+			c->q = NULL;
+			c->qcap = 0;
+		}
 	}
 	return l;
 }
@@ -616,7 +639,7 @@ conn_plain_flush(struct conn *c)
 		n = c->qlen < CONN_IOV ? c->qlen : CONN_IOV;
 		total = 0;
 		for (i = 0; i < n; i++) {
-			struct line *l = c->q[(c->qhead + i) % c->qcap];
+			struct line *l = c->q[(c->qhead + i) & (c->qcap - 1)];
 
 			bufs[i] = uv_buf_init(l->data, l->len);
 			total += l->len;
@@ -673,6 +696,16 @@ conn_plain_flush(struct conn *c)
 	}
 }
 
+/* Write c's queue through its transport. */
+static void
+conn_flush_one(struct conn *c)
+{
+	if (c->proto == PROTO_WS)
+		ws_flush(c);
+	else
+		c->ops->flush(c);
+}
+
 /* Write every conn that has something queued: once per loop turn. */
 void
 conn_flush_all(void)
@@ -685,10 +718,7 @@ conn_flush_all(void)
 		c->flags &= ~CONN_FLUSHQ;
 		if (c->flags & (CONN_CLOSED | CONN_DYING))
 			continue;
-		if (c->proto == PROTO_WS)
-			ws_flush(c);
-		else
-			c->ops->flush(c);
+		conn_flush_one(c);
 		conn_maybe_finish(c);
 	}
 }
@@ -702,8 +732,22 @@ conn_flush_all(void)
 void
 conn_kill(struct conn *c, const char *reason, int how)
 {
-	if (c->flags & (CONN_DYING | CONN_CLOSING | CONN_CLOSED))
+	if (c->flags & CONN_CLOSED)
 		return;
+	/* Mid-handshake there is no way to say why: close at once rather
+	 * than wait CLOSE_GRACE for an ERROR that cannot be sent. */
+	if (c->flags & CONN_HANDSHAKE)
+		how |= CONN_HARD;
+	if (c->flags & (CONN_DYING | CONN_CLOSING)) {
+		/* Already on its way out, gently: a dead socket (a reset
+		 * after QUIT) makes it go now, not after CLOSE_GRACE. */
+		if (how & CONN_HARD) {
+			c->flags |= CONN_HARD;
+			if (c->flags & CONN_CLOSING)
+				conn_close_now(c);
+		}
+		return;
+	}
 	c->flags |= CONN_DYING | (how & CONN_HARD);
 	free(c->reason);
 	c->reason = xstrdup(reason);
@@ -891,6 +935,7 @@ conn_free(struct conn *c)
 	}
 	while ((l = conn_queue_pop(c)) != NULL)
 		line_unref(l);
+	free(c->q);
 	if (c->proto == PROTO_HTTP)
 		http_free(c);
 	else if (c->proto == PROTO_WS)

@@ -41,7 +41,8 @@ struct ipstat;
 #define CONN_WEB	0x0200	/* WebSocket transport */
 #define CONN_LINGER	0x0800	/* closing: read and drop until EOF */
 #define CONN_GOTDATA	0x0400	/* has read its first bytes */
-#define CONN_NOSOCK	0x1000	/* no socket: conn_new_nosock() */
+#define CONN_HANDSHAKE	0x1000	/* TLS handshake not done: nothing to flush */
+#define CONN_NOSOCK	0x2000	/* no socket: conn_new_nosock() */
 
 /* What the client layer answers for each line it is given. */
 #define CONN_LINE_OK		0

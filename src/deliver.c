@@ -407,7 +407,8 @@ event_submit(struct event *ev)
 	if (ev->nrows > 0) {
 		ev->job.run = event_run;
 		ev->job.done = event_done;
-		if (store_submit(&ev->job) == 0)
+		if ((ev->nrows == 1 ? store_submit_single(&ev->job) :
+		    store_submit(&ev->job)) == 0)
 			return;
 		ev->job.status = SQLITE_FULL;
 		log_warnx("store queue full: event %llu not kept",

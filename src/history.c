@@ -11,7 +11,8 @@
  * The full-text index (FTS5, unicode61: Cyrillic and other scripts are
  * matched in any case) is filled behind the writes, in chunks, by the
  * writer thread (history_fts_work), so that indexing never slows a
- * message down.  A redacted row leaves the index and loses its text; an
+ * message down; a search with words first has the writer catch the
+ * index up (history_fts_catchup), so it misses nothing just said.  A redacted row leaves the index and loses its text; an
  * edited one is taken out and put back with its new text (hist_fts_row).
  *
  * Statements prepared on the writer thread are kept in statics; all
@@ -28,7 +29,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define FTS_CHUNK		500
+#define FTS_CHUNK		2000
+#define FTS_CATCHUP		50000
 /* The rows the search index holds: messages with text, not redacted. */
 #define HIST_FTS_ROW		"kind IN (1, 2) AND (flags & 1) = 0 AND " \
 				"body IS NOT NULL"
@@ -791,47 +793,75 @@ hist_fts_mark(sqlite3 *db)
 }
 
 /*
+ * Writer thread, inside a transaction: put up to n rows after the
+ * high-water mark into the search index and move the mark (in meta).
+ * *last gets the new mark; returns an SQLite code.  The statements are
+ * kept prepared: this runs often.
+ */
+static int
+hist_fts_index(sqlite3 *db, int n, int64_t *last)
+{
+	static sqlite3_stmt	*chunk, *ins, *mark;
+	int64_t			 upto = hist_fts_mark(db);
+	int			 rc;
+
+	*last = upto;
+	if (chunk == NULL) {
+		if ((rc = sqlite3_prepare_v3(db, "SELECT MAX(id) FROM (SELECT "
+		    "id FROM history WHERE id > ?1 ORDER BY id LIMIT ?2)", -1,
+		    SQLITE_PREPARE_PERSISTENT, &chunk, NULL)) != SQLITE_OK)
+			return rc;
+		store_keep_stmt(&chunk);
+	}
+	sqlite3_bind_int64(chunk, 1, upto);
+	sqlite3_bind_int(chunk, 2, n);
+	if (sqlite3_step(chunk) == SQLITE_ROW &&
+	    sqlite3_column_type(chunk, 0) != SQLITE_NULL)
+		*last = sqlite3_column_int64(chunk, 0);
+	sqlite3_reset(chunk);
+	if (*last <= upto)
+		return SQLITE_OK;
+	if (ins == NULL) {
+		if ((rc = sqlite3_prepare_v3(db, "INSERT INTO history_fts("
+		    "rowid, body) SELECT id, body FROM history WHERE id > ?1 "
+		    "AND id <= ?2 AND " HIST_FTS_ROW, -1,
+		    SQLITE_PREPARE_PERSISTENT, &ins, NULL)) != SQLITE_OK)
+			return rc;
+		store_keep_stmt(&ins);
+	}
+	sqlite3_bind_int64(ins, 1, upto);
+	sqlite3_bind_int64(ins, 2, *last);
+	rc = sqlite3_step(ins);
+	sqlite3_reset(ins);
+	if (rc != SQLITE_DONE)
+		return rc;
+	if (mark == NULL) {
+		if ((rc = sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO meta("
+		    "key, value) VALUES ('fts_upto', ?1)", -1,
+		    SQLITE_PREPARE_PERSISTENT, &mark, NULL)) != SQLITE_OK)
+			return rc;
+		store_keep_stmt(&mark);
+	}
+	sqlite3_bind_int64(mark, 1, *last);
+	rc = sqlite3_step(mark);
+	sqlite3_reset(mark);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
  * Writer thread, when idle: put the next chunk of rows into the search
  * index.  Returns 1 if more are waiting.
  */
 int
 history_fts_work(sqlite3 *db)
 {
-	sqlite3_stmt	*s;
-	int64_t		 upto, last = -1;
-	int		 rc;
-	char		 sql[96];
+	int64_t	upto = hist_fts_mark(db), last;
+	int	rc;
 
-	upto = hist_fts_mark(db);
-	/* The chunk: the next FTS_CHUNK rows after the high-water mark. */
-	if (sqlite3_prepare_v2(db, "SELECT MAX(id) FROM (SELECT id FROM history "
-	    "WHERE id > ?1 ORDER BY id LIMIT ?2)", -1, &s, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_int64(s, 1, upto);
-	sqlite3_bind_int(s, 2, FTS_CHUNK);
-	if (sqlite3_step(s) == SQLITE_ROW &&
-	    sqlite3_column_type(s, 0) != SQLITE_NULL)
-		last = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (last <= upto)
-		return 0;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return 0;
-	rc = sqlite3_prepare_v2(db, "INSERT INTO history_fts(rowid, body) "
-	    "SELECT id, body FROM history WHERE id > ?1 AND id <= ?2 AND "
-	    HIST_FTS_ROW, -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, upto);
-		sqlite3_bind_int64(s, 2, last);
-		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
-	}
-	if (rc == SQLITE_DONE) {
-		snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, "
-		    "value) VALUES ('fts_upto', %lld)", (long long)last);
-		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-	}
-	if (rc == SQLITE_OK &&
+	rc = hist_fts_index(db, FTS_CHUNK, &last);
+	if (rc == SQLITE_OK && last > upto &&
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
 		hist_fts_upto = last;
 		return 1;
@@ -839,6 +869,23 @@ history_fts_work(sqlite3 *db)
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return 0;
+}
+
+/*
+ * Writer thread, as a job of a batch: bring the search index up to date
+ * (up to FTS_CATCHUP rows) before a search reads it, so that a search
+ * finds what was said a moment ago.  The mark is read again from meta
+ * afterwards, since the batch may yet be rolled back.
+ */
+int
+history_fts_catchup(sqlite3 *db)
+{
+	int64_t	last;
+	int	rc;
+
+	rc = hist_fts_index(db, FTS_CATCHUP, &last);
+	hist_fts_upto = -1;
+	return rc;
 }
 
 /* History older than this many milliseconds is deleted (0: keep all). */

@@ -114,6 +114,7 @@ void		 history_msgid(int64_t, char *, size_t);
 int		 history_msgid_parse(const char *, int64_t *);
 void		 history_dm_key(const char *, const char *, char *, size_t);
 int		 history_fts_work(sqlite3 *);
+int		 history_fts_catchup(sqlite3 *);
 int		 history_idle_work(sqlite3 *);
 void		 history_set_retention(int64_t);
 int		 history_redact(sqlite3 *, int64_t);

@@ -82,10 +82,11 @@ struct auth {
 	unsigned char	 token[TOKEN_HASH_BYTES];	/* its hash */
 };
 
-/* Failed logins, or registrations, from one address. */
+/* Failed logins, or registrations, from one address; checks running. */
 struct addr_count {
 	char		 ip[48];
 	uint32_t	 n;
+	uint32_t	 checking;
 	uint64_t	 start_ms;
 };
 
@@ -97,6 +98,7 @@ struct login_req {
 	struct session	*s;
 	char		 fold[CASEMAP_FOLDSZ];
 	char		 ip[48];
+	int64_t		 acct_id;	/* account counted as checking, or 0 */
 	int		 via;
 	int		 drop;		/* NickServ DROP after the check */
 	char		*newpass;	/* NickServ SET PASSWORD */
@@ -225,7 +227,7 @@ irc_addr_expire(struct dict *t, uint64_t window)
 	uint64_t		 now = now_ms();
 
 	while ((a = dict_next(t, &it)) != NULL && n < 64)
-		if (now - a->start_ms > window)
+		if (now - a->start_ms > window && a->checking == 0)
 			dead[n++] = a;
 	for (i = 0; i < n; i++) {
 		dict_del(t, dead[i]->ip);
@@ -233,20 +235,51 @@ irc_addr_expire(struct dict *t, uint64_t window)
 	}
 }
 
-/* Would another attempt for account a (NULL: unknown) from ip be over
- * the limit? */
+/*
+ * Would another attempt for account a (NULL: unknown) from ip be over
+ * the limit?  Checks still running count as failures until they are
+ * answered: fifty wrong passwords sent at once must not all be hashed
+ * before the first failure is counted.
+ */
 static int
 irc_login_blocked(struct account *a, const char *ip)
 {
 	struct addr_count	*ac = irc_addr_count(&acct_fails, ip,
 				    FAIL_WINDOW_MS);
+	uint32_t		 fails = 0;
 
-	if (ac->n >= ADDRESS_FAILS_MAX)
+	if (ac->n + ac->checking >= ADDRESS_FAILS_MAX)
 		return 1;
-	if (a != NULL && now_ms() - a->fail_ms <= FAIL_WINDOW_MS &&
-	    a->fails >= ACCOUNT_FAILS_MAX)
-		return 1;
+	if (a != NULL) {
+		if (now_ms() - a->fail_ms <= FAIL_WINDOW_MS)
+			fails = a->fails;
+		if (fails + a->checking >= ACCOUNT_FAILS_MAX)
+			return 1;
+	}
 	return 0;
+}
+
+/* A password check for a (NULL: unknown) from ip starts, or ends. */
+static void
+irc_login_checking(struct login_req *req, struct account *a, int start)
+{
+	struct addr_count	*ac = irc_addr_count(&acct_fails, req->ip,
+				    FAIL_WINDOW_MS);
+
+	if (start) {
+		ac->checking++;
+		if (a != NULL) {
+			a->checking++;
+			req->acct_id = a->id;
+		}
+		return;
+	}
+	if (ac->checking > 0)
+		ac->checking--;
+	/* The account may have been dropped, or made, meanwhile. */
+	if (a != NULL && req->acct_id != 0 && a->id == req->acct_id &&
+	    a->checking > 0)
+		a->checking--;
 }
 
 static void
@@ -550,6 +583,40 @@ in_use:
 	return c->nick != NULL ? 0 : -1;
 }
 
+static void
+irc_login_req_free(struct login_req *req)
+{
+	if (req->newpass != NULL) {
+		sodium_memzero(req->newpass, strlen(req->newpass));
+		free(req->newpass);
+	}
+	free(req);
+}
+
+static void	irc_pass_hashed(void *, char *);
+
+/*
+ * Hash newpass for a (whose current password s has just given) and
+ * store it; s is resumed once it is stored.  Returns -1 if the hash
+ * could not start (c was told).
+ */
+static int
+irc_setpass_hash(struct client *c, struct session *s, struct account *a,
+    const char *newpass)
+{
+	struct login_req	*req = xcalloc(1, sizeof *req);
+
+	req->s = session_ref(s);
+	strlcpy_u(req->fold, a->fold, sizeof req->fold);
+	if (pwhash_hash(newpass, irc_pass_hashed, req) != 0) {
+		session_unref(s);
+		free(req);
+		irc_ns_notice(c, "The server is busy; try again.");
+		return -1;
+	}
+	return 0;
+}
+
 /* The password check of req came back. */
 static void
 irc_login_checked(void *arg, int ok)
@@ -561,8 +628,13 @@ irc_login_checked(void *arg, int ok)
 	const char		*why = NULL;
 	int			 unavailable = 0;
 
-	if ((s->flags & SESSION_QUIT) || c == NULL)
+	irc_login_checking(req, a, 0);
+	if ((s->flags & SESSION_QUIT) || c == NULL) {
+		/* Hung up before the answer: a wrong one still counts. */
+		if (!ok || a == NULL)
+			irc_login_failed(a, req->ip);
 		goto out;
+	}
 	c->cur = s;
 	if (!ok || a == NULL) {
 		irc_login_failed(a, req->ip);
@@ -589,6 +661,17 @@ irc_login_checked(void *arg, int ok)
 		irc_acct_drop_confirmed(c, a);
 		goto out_cur;
 	}
+	if (req->newpass != NULL) {
+		/* The current password was right: hash the new one.  The
+		 * session stays paused until it is stored. */
+		if (irc_setpass_hash(c, s, a, req->newpass) == 0) {
+			c->cur = NULL;
+			session_unref(s);
+			irc_login_req_free(req);
+			return;
+		}
+		goto out_cur;
+	}
 	if (c->account != NULL && account_find(c->account) == a) {
 		irc_ns_notice(c, "You are already logged in as %s.", a->name);
 		goto out_cur;
@@ -611,7 +694,7 @@ out:
 		((struct auth *)s->auth)->mech = AUTH_NONE;
 	session_resume(s);
 	session_unref(s);
-	free(req);
+	irc_login_req_free(req);
 }
 
 /*
@@ -620,7 +703,7 @@ out:
  */
 static int
 irc_login_start(struct client *c, const char *name, const char *password,
-    int via, int drop)
+    int via, int drop, const char *newpass)
 {
 	struct session		*s = c->cur;
 	struct login_req	*req;
@@ -643,11 +726,15 @@ irc_login_start(struct client *c, const char *name, const char *password,
 	strlcpy_u(req->ip, s->conn->ip, sizeof req->ip);
 	req->via = via;
 	req->drop = drop;
+	if (newpass != NULL)
+		req->newpass = xstrdup(newpass);
 	/* An unknown account costs the same hash as a known one. */
+	irc_login_checking(req, a, 1);
 	if (pwhash_verify(a != NULL ? a->password : acct_dummy, password,
 	    irc_login_checked, req) != 0) {
+		irc_login_checking(req, a, 0);
 		session_unref(s);
-		free(req);
+		irc_login_req_free(req);
 		if (via == VIA_SASL)
 			reply_num(c, ERR_SASLFAIL);
 		reply_fail(c, via == VIA_SASL ? "AUTHENTICATE" : "NICKSERV",
@@ -683,7 +770,7 @@ irc_sasl_plain(struct client *c, char *data, size_t len)
 	if (!casemap_utf8_valid(authc, strlen(authc)) ||
 	    !casemap_utf8_valid(pw, strlen(pw)))
 		goto bad;
-	irc_login_start(c, authc, pw, VIA_SASL, 0);
+	irc_login_start(c, authc, pw, VIA_SASL, 0, NULL);
 	return;
 bad:
 	reply_num(c, ERR_SASLFAIL);
@@ -1271,7 +1358,8 @@ irc_nickserv(struct client *c, char *text)
 		irc_ns_notice(c, "IDENTIFY [account] <password> - log in");
 		irc_ns_notice(c, "LOGOUT [ALL] - log out (and end the login "
 		    "token of this device, or with ALL of every device)");
-		irc_ns_notice(c, "SET PASSWORD <new password>");
+		irc_ns_notice(c, "SET PASSWORD <current password> <new "
+		    "password>");
 		irc_ns_notice(c, "INFO [account] - about an account");
 		irc_ns_notice(c, "CERT ADD|DEL|LIST [fingerprint] - log in "
 		    "with your TLS client certificate (SASL EXTERNAL)");
@@ -1292,7 +1380,7 @@ irc_nickserv(struct client *c, char *text)
 			return;
 		}
 		irc_login_start(c, argc >= 3 ? argv[1] : c->nick,
-		    argc >= 3 ? argv[2] : argv[1], VIA_NICKSERV, 0);
+		    argc >= 3 ? argv[2] : argv[1], VIA_NICKSERV, 0, NULL);
 	} else if (strcasecmp(argv[0], "LOGOUT") == 0) {
 		if (c->account == NULL)
 			irc_ns_notice(c, "You are not logged in.");
@@ -1306,31 +1394,27 @@ irc_nickserv(struct client *c, char *text)
 				irc_ns_notice(c, "%zu login token%s revoked.",
 				    n, n == 1 ? "" : "s");
 		}
-	} else if (strcasecmp(argv[0], "SET") == 0 && argc >= 3 &&
+	} else if (strcasecmp(argv[0], "SET") == 0 && argc >= 2 &&
 	    strcasecmp(argv[1], "PASSWORD") == 0) {
-		struct login_req *req;
-
+		/* The current password first: a login token (a web session
+		 * left open) must not be enough to lock the owner out. */
 		if (c->account == NULL ||
 		    (a = account_find(c->account)) == NULL) {
 			irc_ns_notice(c, "Log in first.");
 			return;
 		}
-		if (strlen(argv[2]) < PWHASH_MIN_LEN ||
-		    strlen(argv[2]) > PWHASH_MAX_LEN) {
+		if (argc < 4) {
+			irc_ns_notice(c, "Usage: SET PASSWORD <current password> "
+			    "<new password>");
+			return;
+		}
+		if (strlen(argv[3]) < PWHASH_MIN_LEN ||
+		    strlen(argv[3]) > PWHASH_MAX_LEN) {
 			irc_ns_notice(c, "Use a password of %d to %d "
 			    "characters.", PWHASH_MIN_LEN, PWHASH_MAX_LEN);
 			return;
 		}
-		req = xcalloc(1, sizeof *req);
-		req->s = session_ref(s);
-		strlcpy_u(req->fold, a->fold, sizeof req->fold);
-		if (pwhash_hash(argv[2], irc_pass_hashed, req) != 0) {
-			session_unref(s);
-			free(req);
-			irc_ns_notice(c, "The server is busy; try again.");
-			return;
-		}
-		session_pause(s);
+		irc_login_start(c, a->name, argv[2], VIA_NICKSERV, 0, argv[3]);
 	} else if (strcasecmp(argv[0], "INFO") == 0) {
 		a = account_find(argc >= 2 ? argv[1] : (c->account != NULL ?
 		    c->account : c->nick));
@@ -1383,7 +1467,7 @@ irc_nickserv(struct client *c, char *text)
 			irc_ns_notice(c, "Log in, then DROP <password>.");
 			return;
 		}
-		irc_login_start(c, c->account, argv[1], VIA_NICKSERV, 1);
+		irc_login_start(c, c->account, argv[1], VIA_NICKSERV, 1, NULL);
 	} else
 		irc_ns_notice(c, "Unknown command %s; try HELP.",
 		    reply_param(argv[0]));

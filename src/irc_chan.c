@@ -19,6 +19,7 @@
 #include "history.h"
 #include "irc.h"
 #include "lc_limits.h"
+#include "line.h"
 #include "msg.h"
 #include "numeric.h"
 #include "reply.h"
@@ -52,48 +53,91 @@ irc_chan_row(struct event *ev, struct channel *ch)
 
 static void	irc_join_after(struct event *);
 
-/* Send NAMES for ch to c (353 lines, then 366). */
+/* One 353 line, as built: no format to run it through again. */
+static void
+irc_names_line(struct client *c, const struct buf *b)
+{
+	struct line	*l = line_new(b->data, b->len);
+
+	client_send(c, l);
+	line_unref(l);
+}
+
+/* One member's NAMES item, appended to b (space-separated). */
+static void
+irc_names_item(struct buf *b, const struct membership *m, int multi,
+    int uhnames)
+{
+	if (b->len > 0)
+		buf_addch(b, ' ');
+	buf_addstr(b, channel_prefix(m, multi));
+	buf_addstr(b, uhnames ? client_prefix(m->client) : m->client->nick);
+}
+
+/*
+ * Send NAMES for ch to c (353 lines, then 366).  A member sees everyone:
+ * its list comes from the channel's cache, which each join extends by
+ * one item, so that 2,000 people joining one after another do not make
+ * 2,000 walks over every member.  Others see the visible members only.
+ */
 void
 irc_names(struct client *c, struct channel *ch)
 {
-	struct buf		 line, item;
+	struct buf		 line, all, *items;
 	struct membership	*m;
 	uint32_t		 i;
-	size_t			 head;
+	size_t			 head, n;
 	int			 multi = client_has_cap(c, CAP_MULTI_PREFIX);
 	int			 uhnames = client_has_cap(c,
 				    CAP_USERHOST_IN_NAMES);
-	int			 member = channel_member(ch, c) != NULL;
+	int			 v = multi | uhnames << 1;
 	const char		*sym = (ch->modes & CMODE_SECRET) ? "@" : "=";
+	const char		*p, *end, *cut;
 
+	buf_init(&all);
+	if (channel_member(ch, c) != NULL) {
+		items = &ch->names[v];
+		for (i = ch->names_n[v]; i < ch->nmembers; i++)
+			irc_names_item(items, ch->members[i], multi, uhnames);
+		ch->names_n[v] = ch->nmembers;
+	} else {
+		items = &all;
+		for (i = 0; i < ch->nmembers; i++) {
+			m = ch->members[i];
+			if ((m->client->umodes & UMODE_INVISIBLE) &&
+			    m->client != c)
+				continue;
+			irc_names_item(items, m, multi, uhnames);
+		}
+	}
 	buf_init(&line);
-	buf_init(&item);
 	buf_printf(&line, ":%s 353 %s %s %s :", srv.name, client_name(c),
 	    sym, ch->name);
 	head = line.len;
-	for (i = 0; i < ch->nmembers; i++) {
-		m = ch->members[i];
-		if (!member && (m->client->umodes & UMODE_INVISIBLE) &&
-		    m->client != c)
-			continue;
-		buf_reset(&item);
-		buf_addstr(&item, channel_prefix(m, multi));
-		buf_addstr(&item, uhnames ? client_prefix(m->client) :
-		    m->client->nick);
-		if (line.len + item.len + 1 > 500 && line.len > head) {
-			client_sendf(c, "%s", line.data);
-			line.len = head;
-			line.data[head] = '\0';
+	/* Lines of at most 500 bytes, cut between items (an item longer
+	 * than that goes alone). */
+	p = items->data;
+	end = p + items->len;
+	while (p < end) {
+		n = (size_t)(end - p);
+		if (head + n > 500) {
+			cut = p + (500 > head ? 500 - head : 0);
+			while (cut > p && *cut != ' ')
+				cut--;
+			if (cut == p && (cut = memchr(p, ' ', n)) == NULL)
+				cut = end;
+			n = (size_t)(cut - p);
 		}
-		if (line.len > head)
-			buf_addch(&line, ' ');
-		buf_add(&line, item.data, item.len);
+		line.len = head;
+		buf_add(&line, p, n);
+		irc_names_line(c, &line);
+		p += n;
+		while (p < end && *p == ' ')
+			p++;
 	}
-	if (line.len > head)
-		client_sendf(c, "%s", line.data);
 	reply_num(c, RPL_ENDOFNAMES, ch->name);
 	buf_free(&line);
-	buf_free(&item);
+	buf_free(&all);
 }
 
 /* RPL_TOPIC and RPL_TOPICWHOTIME for ch; RPL_NOTOPIC too if always. */
@@ -184,6 +228,7 @@ irc_join_channel(struct client *c, const char *name, const char *key)
 	autojoin_joined(c, ch);
 	if (created) {
 		m->modes |= MEMBER_OP;	/* the first to join runs it */
+		channel_names_stale(ch);
 		chanreg_created(ch, c);	/* and keeps it, if logged in */
 	}
 	client_del_invite(c, ch->fold);

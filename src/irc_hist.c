@@ -552,9 +552,11 @@ irc_marker_key(struct client *c, const char *target, char *key, size_t keysz,
 {
 	struct channel	*ch;
 
-	(void)c;
 	if (target[0] == '#') {
-		if ((ch = channel_find(target)) != NULL)
+		/* The channel's own spelling only to whoever may know it
+		 * exists: for a +s channel it would tell a stranger so. */
+		if ((ch = channel_find(target)) != NULL &&
+		    channel_can_see(ch, c))
 			strlcpy_u(shown, ch->name, shownsz);
 		else
 			strlcpy_u(shown, target, shownsz);

@@ -527,6 +527,7 @@ irc_mode_chan_member(struct irc_mode_ctx *x, const struct mode_change *mc)
 		tm->modes |= bit;
 	else
 		tm->modes &= ~bit;
+	channel_names_stale(x->ch);
 	chanreg_member_modes(x->ch, tm);
 	irc_mode_echo_add(&x->echo, add, mc->letter, t->nick);
 }

@@ -56,6 +56,7 @@
 #define SEARCH_WORDS			32	/* in text= */
 
 struct search_req {
+	struct store_job	 job;		/* first: the index catch-up */
 	struct later		*later;
 	struct hist_query	*q;
 	uint64_t		 client_id;
@@ -131,6 +132,32 @@ out:
 	search_next();
 }
 
+/* Writer thread: the search index, up to date before words are looked
+ * up in it. */
+static int
+search_index_run(sqlite3 *db, struct store_job *j)
+{
+	(void)j;
+	return history_fts_catchup(db);
+}
+
+/* Loop: the index is up to date (or could not be: search what it has). */
+static void
+search_indexed(struct store_job *j)
+{
+	struct search_req	*req = (struct search_req *)j;
+	struct client		*c;
+
+	if (store_read(search_run, search_done, req) == 0)
+		return;
+	search_nrunning--;
+	if ((c = later_begin(req->later)) != NULL)
+		reply_fail(c, "SEARCH", "INTERNAL_ERROR", NULL,
+		    "Messages could not be retrieved");
+	search_free(req);
+	search_next();
+}
+
 /* Start waiting searches while there is room. */
 static void
 search_next(void)
@@ -148,6 +175,12 @@ search_next(void)
 			continue;
 		}
 		search_nrunning++;
+		if (req->q->text != NULL) {
+			req->job.run = search_index_run;
+			req->job.done = search_indexed;
+			if (store_submit(&req->job) == 0)
+				continue;
+		}
 		if (store_read(search_run, search_done, req) == 0)
 			continue;
 		search_nrunning--;

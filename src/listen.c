@@ -3,14 +3,18 @@
  * IPV6_V6ONLY, which on Linux takes IPv4 as well; if IPv6 is not
  * available it falls back to 0.0.0.0.  At EMFILE libuv's accept loop
  * already drops the pending connection (its reserve-descriptor trick), so
- * the listener never spins; we only log, at most once a second.
+ * the listener never spins; but it does so without telling us, so the
+ * housekeeping tick looks whether a descriptor can still be had and
+ * logs when it cannot (at most once a minute).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "conn.h"
@@ -35,6 +39,7 @@ struct listener {
 
 static struct listener	*listeners;
 static uint64_t		 listen_last_emfile;
+static uint64_t		 listen_last_full;
 
 static void
 listen_free_cb(uv_handle_t *h)
@@ -289,4 +294,28 @@ listen_close_all(void)
 		uv_close((uv_handle_t *)&ls->tcp, listen_free_cb);
 	}
 	listeners = NULL;
+}
+
+/*
+ * Housekeeping: is the descriptor table full?  Then new connections are
+ * being dropped by libuv at accept, unseen; say so in the log, at most
+ * once a minute, with the number of connections we hold.
+ */
+void
+listen_tick(uint64_t now)
+{
+	int	fd;
+
+	if (listeners == NULL || now - listen_last_full < 60 * 1000)
+		return;
+	if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
+		close(fd);
+		return;
+	}
+	if (errno != EMFILE && errno != ENFILE)
+		return;
+	listen_last_full = now;
+	log_warnx("out of file descriptors (%s) with %zu connections: new "
+	    "connections are dropped until some close; raise the limit "
+	    "(ulimit -n)", strerror(errno), conn_count());
 }

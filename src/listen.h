@@ -7,6 +7,7 @@
 #define LANCHAT_LISTEN_H
 
 #include <sys/socket.h>
+#include <stdint.h>
 
 #define LISTEN_PLAIN	0
 #define LISTEN_TLS	1
@@ -19,5 +20,6 @@ void	 listen_close_all(void);
 int	 listen_count(void);
 int	 listen_first_port(int);
 int	 listen_first_addr(int, struct sockaddr_storage *, int *);
+void	 listen_tick(uint64_t);
 
 #endif

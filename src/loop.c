@@ -75,6 +75,7 @@ loop_tick_cb(uv_timer_t *h)
 	token_tick(now);
 	upload_tick(now);
 	conn_tick(now);
+	listen_tick(now);
 	loop_turn_end();
 }
 

@@ -91,6 +91,9 @@ pwhash_start(void)
 			pwhash_tail = &pwhash_head;
 		pwhash_waiting--;
 		pwhash_running++;
+		log_debug("pwhash: %s started, %zu running, %zu waiting",
+		    j->verify ? "check" : "hash", pwhash_running,
+		    pwhash_waiting);
 		j->work.data = j;
 		if (uv_queue_work(uv_default_loop(), &j->work, pwhash_work,
 		    pwhash_after) != 0) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -175,10 +176,22 @@ static struct {
 	uint64_t		 batches;
 	uint64_t		 nfailed;	/* batches failed in a row */
 	uint64_t		 fail_logged;	/* ms, the last warning */
+	/* The checkpointer: its own thread and connection. */
+	sqlite3			*ckdb;
+	pthread_t		 ckthread;
+	int			 ckrunning;
+	pthread_mutex_t		 ckmu;
+	pthread_cond_t		 ckcv;
+	int			 ckwant, ckstop;
+	int			 ckdirty;	/* commits since the last one */
+	int			 ckdone;	/* WAL frames copied back */
+	uint64_t		 cklogged;	/* ms, the last warning */
 } st = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.cv = PTHREAD_COND_INITIALIZER,
 	.rmu = PTHREAD_MUTEX_INITIALIZER,
+	.ckmu = PTHREAD_MUTEX_INITIALIZER,
+	.ckcv = PTHREAD_COND_INITIALIZER,
 };
 
 /* A sentence for an SQLite result code, for users and logs. */
@@ -388,6 +401,28 @@ fail:
 }
 
 /*
+ * Run one of the writer's fixed statements (BEGIN, SAVEPOINT...), kept
+ * prepared: parsing them again for every job of every batch cost more
+ * than the history row they wrap.
+ */
+static int
+store_exec_kept(sqlite3_stmt **sp, const char *sql)
+{
+	int	rc;
+
+	if (*sp == NULL) {
+		rc = sqlite3_prepare_v3(st.wdb, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, sp, NULL);
+		if (rc != SQLITE_OK)
+			return rc;
+		store_keep_stmt(sp);
+	}
+	rc = sqlite3_step(*sp);
+	sqlite3_reset(*sp);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/*
  * Run a batch as one transaction, each job in a savepoint.  A job that
  * fails alone (a constraint) is rolled back alone.  If SQLite rolled the
  * whole transaction back (disk full, I/O error), every job of the batch
@@ -396,13 +431,15 @@ fail:
 static void
 store_run_batch(struct store_job *batch)
 {
+	static sqlite3_stmt	*begin, *commit, *save, *release, *undo;
 	struct store_job	*j;
 	int			 rc, jrc;
 
-	rc = sqlite3_exec(st.wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = store_exec_kept(&begin, "BEGIN IMMEDIATE");
 	if (rc == SQLITE_OK) {
 		for (j = batch; j != NULL; j = j->next) {
-			sqlite3_exec(st.wdb, "SAVEPOINT j", NULL, NULL, NULL);
+			if (!j->single)
+				store_exec_kept(&save, "SAVEPOINT j");
 			jrc = j->run(st.wdb, j);
 			j->status = jrc == SQLITE_DONE || jrc == SQLITE_ROW ?
 			    SQLITE_OK : jrc;
@@ -412,13 +449,14 @@ store_run_batch(struct store_job *batch)
 				    SQLITE_ABORT;
 				break;
 			}
+			if (j->single)
+				continue;
 			if (j->status != SQLITE_OK)
-				sqlite3_exec(st.wdb, "ROLLBACK TO j", NULL,
-				    NULL, NULL);
-			sqlite3_exec(st.wdb, "RELEASE j", NULL, NULL, NULL);
+				store_exec_kept(&undo, "ROLLBACK TO j");
+			store_exec_kept(&release, "RELEASE j");
 		}
 		if (rc == SQLITE_OK) {
-			rc = sqlite3_exec(st.wdb, "COMMIT", NULL, NULL, NULL);
+			rc = store_exec_kept(&commit, "COMMIT");
 			if (rc != SQLITE_OK && !sqlite3_get_autocommit(st.wdb))
 				sqlite3_exec(st.wdb, "ROLLBACK", NULL, NULL,
 				    NULL);
@@ -430,9 +468,10 @@ store_run_batch(struct store_job *batch)
 		 * be on the same disk). */
 		if (st.nfailed++ == 0 || now_ms() - st.fail_logged >=
 		    STORE_FAIL_LOG_MS) {
-			log_warnx("store: commit failed: %s (%s); %llu batch%s "
-			    "failed so far", sqlite3_errmsg(st.wdb),
-			    store_strerror(rc), (unsigned long long)st.nfailed,
+			log_warnx("store: %s: commit failed: %s (%s); %llu "
+			    "batch%s failed so far", st.path,
+			    sqlite3_errmsg(st.wdb), store_strerror(rc),
+			    (unsigned long long)st.nfailed,
 			    st.nfailed == 1 ? "" : "es");
 			st.fail_logged = now_ms();
 		}
@@ -449,29 +488,124 @@ store_run_batch(struct store_job *batch)
 	}
 }
 
+/*
+ * Checkpoints (copying the WAL back into the database, with an fsync of
+ * each) run on a thread of their own, PASSIVE, so that the writer never
+ * stalls on one between two batches: SQLite's automatic checkpoint ran
+ * them inside the commit of whichever message crossed the threshold.
+ * The writer's WAL hook wakes the checkpointer when this many frames
+ * are waiting to be copied back, and it runs anyway STORE_CKPT_SECS
+ * after a commit.  With synchronous=NORMAL a checkpoint is what flushes
+ * the WAL to the disk, so the timer is what bounds the commits a power
+ * cut can take on a quiet server (by frames alone, hours of them).
+ */
+#define STORE_CKPT_FRAMES	1000
+#define STORE_CKPT_SECS		10
+
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int nframes)
+{
+	(void)arg;
+	(void)db;
+	(void)name;
+	pthread_mutex_lock(&st.ckmu);
+	if (nframes < st.ckdone)
+		st.ckdone = 0;		/* the WAL started over */
+	st.ckdirty = 1;
+	if (nframes - st.ckdone >= STORE_CKPT_FRAMES && !st.ckwant) {
+		st.ckwant = 1;
+		pthread_cond_signal(&st.ckcv);
+	}
+	pthread_mutex_unlock(&st.ckmu);
+	return SQLITE_OK;
+}
+
+static void *
+store_checkpointer(void *arg)
+{
+	struct timespec	 ts;
+	int		 rc, nlog = 0, ncopied = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&st.ckmu);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += STORE_CKPT_SECS;
+		while (!st.ckwant && !st.ckstop) {
+			if (pthread_cond_timedwait(&st.ckcv, &st.ckmu, &ts) !=
+			    ETIMEDOUT)
+				continue;
+			if (st.ckdirty)
+				st.ckwant = 1;
+			else
+				ts.tv_sec += STORE_CKPT_SECS;
+		}
+		if (st.ckstop)
+			break;
+		st.ckwant = 0;
+		st.ckdirty = 0;
+		pthread_mutex_unlock(&st.ckmu);
+		rc = sqlite3_wal_checkpoint_v2(st.ckdb, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY &&
+		    (st.cklogged == 0 || now_ms() - st.cklogged >=
+		    STORE_FAIL_LOG_MS)) {
+			log_warnx("store: %s: checkpoint failed: %s (%s); "
+			    "the write-ahead log grows until it succeeds",
+			    st.path, sqlite3_errmsg(st.ckdb),
+			    store_strerror(rc));
+			st.cklogged = now_ms();
+		}
+		pthread_mutex_lock(&st.ckmu);
+		if (rc == SQLITE_OK && ncopied > 0)
+			st.ckdone = ncopied;
+	}
+	pthread_mutex_unlock(&st.ckmu);
+	return NULL;
+}
+
+/*
+ * The writer waits this long with nothing queued before it starts on
+ * background work (search indexing, retention), and under a steady load
+ * gives that work a turn this often anyway.  Background work in the
+ * gaps of a busy chat cost more than the chat: the search index was fed
+ * a few rows per transaction, and a message arriving meanwhile waited.
+ */
+#define STORE_IDLE_MS		50
+#define STORE_IDLE_EVERY_MS	1000
+
 static void *
 store_writer(void *arg)
 {
 	struct store_job	*batch, **tail, *j;
+	struct timespec		 ts;
+	uint64_t		 last_idle = now_ms();
 	size_t			 n;
-	int			 more;
+	int			 more = 1;
 
 	(void)arg;
 	pthread_mutex_lock(&st.mu);
 	for (;;) {
 		while (st.qhead == NULL && !st.stop) {
-			if (st.idle_work != NULL) {
-				/* Background work (search indexing) only
-				 * while nobody waits. */
-				pthread_mutex_unlock(&st.mu);
-				more = st.idle_work(st.wdb);
-				pthread_mutex_lock(&st.mu);
-				/* A job queued meanwhile signalled nobody:
-				 * look again before waiting. */
-				if (more || st.qhead != NULL || st.stop)
-					continue;
+			if (st.idle_work == NULL || !more) {
+				pthread_cond_wait(&st.cv, &st.mu);
+				continue;
 			}
-			pthread_cond_wait(&st.cv, &st.mu);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += STORE_IDLE_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&st.cv, &st.mu, &ts) !=
+			    ETIMEDOUT)
+				continue;	/* a job, or stop: look again */
+			if (st.qhead != NULL || st.stop)
+				continue;
+			pthread_mutex_unlock(&st.mu);
+			more = st.idle_work(st.wdb);
+			last_idle = now_ms();
+			pthread_mutex_lock(&st.mu);
 		}
 		if (st.qhead == NULL && st.stop)
 			break;
@@ -487,10 +621,7 @@ store_writer(void *arg)
 		pthread_mutex_unlock(&st.mu);
 
 		store_run_batch(batch);
-		/* Under a steady load the writer is never idle: give the
-		 * background work a turn every so often anyway. */
-		if (++st.batches % 32 == 0 && st.idle_work != NULL)
-			st.idle_work(st.wdb);
+		st.batches++;
 
 		pthread_mutex_lock(&st.mu);
 		for (j = batch; j->next != NULL; j = j->next)
@@ -499,6 +630,15 @@ store_writer(void *arg)
 		st.dtail = &j->next;
 		pthread_mutex_unlock(&st.mu);
 		uv_async_send(&st.async);
+		/* The batch is on its way: now, under a steady load that
+		 * never leaves the writer idle, background work gets a turn
+		 * every so often anyway. */
+		more = 1;
+		if (st.idle_work != NULL && now_ms() - last_idle >=
+		    STORE_IDLE_EVERY_MS) {
+			more = st.idle_work(st.wdb);
+			last_idle = now_ms();
+		}
 		pthread_mutex_lock(&st.mu);
 	}
 	pthread_mutex_unlock(&st.mu);
@@ -576,6 +716,34 @@ store_open_conn(const char *path, int flags, sqlite3 **dbp, char **cause)
 	return 0;
 }
 
+/* Hand checkpoints to their own thread; 0, or -1 with *cause. */
+static int
+store_start_checkpointer(const char *path, char **cause)
+{
+	pthread_condattr_t	 ca;
+
+	if (store_open_conn(path, SQLITE_OPEN_READWRITE, &st.ckdb, cause) !=
+	    0)
+		return -1;
+	/* The timer must not follow the wall clock's jumps (T49). */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&st.ckcv);
+	pthread_cond_init(&st.ckcv, &ca);
+	pthread_condattr_destroy(&ca);
+	store_pragmas(st.ckdb, 0, NULL);
+	if (pthread_create(&st.ckthread, NULL, store_checkpointer, NULL) !=
+	    0) {
+		xasprintf(cause, "cannot start the checkpoint thread: %s",
+		    strerror(errno));
+		return -1;
+	}
+	st.ckrunning = 1;
+	/* Replaces the automatic checkpoint of the writer's commits. */
+	sqlite3_wal_hook(st.wdb, store_wal_hook, NULL);
+	return 0;
+}
+
 /*
  * Open DATA/lanchat.db: check it, migrate it, start the writer thread
  * and open the readers.  A damaged database or one from a newer version
@@ -585,9 +753,14 @@ store_open_conn(const char *path, int flags, sqlite3 **dbp, char **cause)
 int
 store_open(const char *datadir, int full, char **cause)
 {
-	char	 path[PATH_MAX], *why = NULL;
-	int	 i, rc = SQLITE_OK, v;
+	pthread_condattr_t	 ca;
+	char			 path[PATH_MAX], *why = NULL;
+	int			 i, rc = SQLITE_OK, v;
 
+	/* No global memory statistics: they take a mutex on every
+	 * allocation SQLite makes, on every thread.  Refused (harmlessly)
+	 * if SQLite was already initialized. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	snprintf(path, sizeof path, "%s/lanchat.db", datadir);
 	st.path = xstrdup(path);
 	st.full = full;
@@ -628,11 +801,19 @@ store_open(const char *datadir, int full, char **cause)
 		history_conn_init(st.readers[i]);
 		st.rfree[i] = 1;
 	}
+	if (store_start_checkpointer(path, cause) != 0)
+		return -1;
 	if (uv_async_init(uv_default_loop(), &st.async, store_async_cb) != 0) {
 		xasprintf(cause, "uv_async_init failed");
 		return -1;
 	}
 	st.async_open = 1;
+	/* The writer's idle wait must not follow the wall clock's jumps. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&st.cv);
+	pthread_cond_init(&st.cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&st.thread, NULL, store_writer, NULL) != 0) {
 		xasprintf(cause, "cannot start the writer thread: %s",
 		    strerror(errno));
@@ -678,6 +859,20 @@ store_close(void)
 		uv_close((uv_handle_t *)&st.async, NULL);
 		st.async_open = 0;
 	}
+	if (st.ckrunning) {
+		pthread_mutex_lock(&st.ckmu);
+		st.ckstop = 1;
+		pthread_cond_signal(&st.ckcv);
+		pthread_mutex_unlock(&st.ckmu);
+		pthread_join(st.ckthread, NULL);
+		st.ckrunning = 0;
+		st.ckstop = 0;
+		st.ckwant = 0;
+		st.ckdirty = 0;
+		st.ckdone = 0;
+	}
+	sqlite3_close(st.ckdb);
+	st.ckdb = NULL;
 	for (i = 0; i < STORE_READERS; i++) {
 		sqlite3_close(st.readers[i]);
 		st.readers[i] = NULL;
@@ -701,9 +896,10 @@ store_close(void)
  * (the caller tells the user to try again; store_busy() lets callers
  * hold back before that happens).
  */
-int
-store_submit(struct store_job *j)
+static int
+store_enqueue(struct store_job *j, int single)
 {
+	j->single = single;
 	pthread_mutex_lock(&st.mu);
 	if (st.qlen >= STORE_QUEUE_MAX || !st.running || st.stop) {
 		pthread_mutex_unlock(&st.mu);
@@ -718,6 +914,23 @@ store_submit(struct store_job *j)
 	pthread_mutex_unlock(&st.mu);
 	st.unfinished++;
 	return 0;
+}
+
+int
+store_submit(struct store_job *j)
+{
+	return store_enqueue(j, 0);
+}
+
+/*
+ * The same, for a job whose run() executes a single statement: it needs
+ * no savepoint of its own, since SQLite undoes a failed statement by
+ * itself, and the savepoint is most of the cost of a one-row job.
+ */
+int
+store_submit_single(struct store_job *j)
+{
+	return store_enqueue(j, 1);
 }
 
 /* Is the writer behind far enough that senders should wait? */

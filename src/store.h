@@ -41,6 +41,7 @@ struct store_job {
 	store_run_fn		 run;
 	store_done_fn		 done;
 	int			 status;
+	int			 single;	/* run() is one statement */
 };
 
 typedef int	(*store_read_fn)(sqlite3 *, void *);
@@ -49,6 +50,7 @@ typedef void	(*store_read_done_fn)(void *, int);
 int	 store_open(const char *, int, char **);
 void	 store_close(void);
 int	 store_submit(struct store_job *);
+int	 store_submit_single(struct store_job *);
 int	 store_busy(void);
 size_t	 store_queued(void);
 size_t	 store_unfinished(void);

@@ -370,7 +370,7 @@ tls_conn_init(struct conn *c)
 	SSL_set_bio(t->ssl, t->rbio, t->wbio);
 	SSL_set_accept_state(t->ssl);
 	c->tp = t;
-	c->flags |= CONN_SECURE;
+	c->flags |= CONN_SECURE | CONN_HANDSHAKE;
 	return 0;
 }
 
@@ -430,6 +430,7 @@ tls_read(struct conn *c, char *data, size_t len)
 			return;
 		}
 		t->ready = 1;
+		c->flags &= ~CONN_HANDSHAKE;
 		if ((peer = SSL_get1_peer_certificate(t->ssl)) != NULL) {
 			tls_x509_fingerprint(peer, fp, sizeof fp, 0);
 			t->certfp = xstrdup(fp);

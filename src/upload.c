@@ -952,6 +952,16 @@ upload_send_error(struct upload *u)
 	upload_release(u);
 }
 
+/* Is account id still there, and neither suspended nor waiting? */
+static int
+upload_acct_usable(int64_t id)
+{
+	struct account	*a = account_by_id(id);
+
+	return a != NULL && !(a->flags & (ACCOUNT_SUSPENDED |
+	    ACCOUNT_PENDING));
+}
+
 /* Issue the next operation of u, or finish it.  See the top comment. */
 static void
 upload_step(struct upload *u)
@@ -992,6 +1002,16 @@ upload_step(struct upload *u)
 			if (u->written != u->expect) {
 				u->error = 500;
 				u->why = "the body was not all written";
+				u->state = ST_FAIL;
+				continue;
+			}
+			/* The token was good when the headers came; the
+			 * account may have been suspended or dropped while
+			 * the body came in.  Its files are not kept then. */
+			if (!upload_acct_usable(u->acct->id)) {
+				u->error = 403;
+				u->why = "the account was suspended or removed "
+				    "during the upload";
 				u->state = ST_FAIL;
 				continue;
 			}

@@ -293,14 +293,20 @@ mask_match(const char *mask, const char *s)
 	return *mask == '\0';
 }
 
-/* strlcpy: copy with truncation, always terminated; returns strlen(src). */
+/*
+ * strlcpy: copy with truncation, always terminated; returns strlen(src).
+ * A cut never splits a UTF-8 character: most copies are of what a
+ * client sent, and the copy is often shown back (a FAIL context, a
+ * reason), where half a character is invalid UTF-8 on the wire and
+ * closes a browser's WebSocket.
+ */
 size_t
 strlcpy_u(char *dst, const char *src, size_t dstsz)
 {
 	size_t	n = strlen(src);
 
 	if (dstsz > 0) {
-		size_t c = n < dstsz - 1 ? n : dstsz - 1;
+		size_t c = n < dstsz - 1 ? n : utf8_truncate(src, dstsz - 1);
 
 		memcpy(dst, src, c);
 		dst[c] = '\0';

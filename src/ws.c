@@ -9,13 +9,14 @@
  * Limits: a message longer than an IRC line is refused by wslay with
  * close code 1009; more than WS_FRAMES_BURST frames at once, then
  * WS_FRAMES_RATE a second (pings and empty messages count) is a flood
- * and closes with 1008.
+ * and closes with 1008, unless flood control is off (--flood-burst 0).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <wslay/wslay.h>
 
+#include "buf.h"
 #include "conn.h"
 #include "flood.h"
 #include "lc_limits.h"
@@ -30,14 +31,19 @@
 #define WS_FRAMES_RATE	200
 
 struct ws_state {
-	wslay_event_context_ptr	 ctx;
+	wslay_event_context_ptr	 ctx;		/* input, control frames */
+	wslay_frame_context_ptr	 fctx;		/* our lines, one frame each */
 	int			 binary;	/* binary.ircv3.net */
 	const char		*in;		/* unread input */
 	size_t			 inlen;
 	struct flood		 frames;
 	int			 closing;
 	uint64_t		 msglen;	/* of the message being read */
+	struct buf		 out;		/* frames of one ws_send() */
 };
+
+/* Output gathered past this is not kept for the next flush. */
+#define WS_OUT_KEEP	4096
 
 static ssize_t
 ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
@@ -67,10 +73,43 @@ ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 
 	(void)ctx;
 	(void)flags;
-	if (c->flags & CONN_CLOSED)
-		return len;
-	c->ops->write_raw(c, (const char *)data, len);
+	if (!(c->flags & CONN_CLOSED))
+		buf_add(&((struct ws_state *)c->up)->out, data, len);
 	return len;
+}
+
+/* Frames of our own lines: gathered like the rest (ws_send). */
+static ssize_t
+ws_frame_send_cb(const uint8_t *data, size_t len, int flags, void *user)
+{
+	struct conn	*c = user;
+
+	(void)flags;
+	buf_add(&((struct ws_state *)c->up)->out, data, len);
+	return (ssize_t)len;
+}
+
+static const struct wslay_frame_callbacks ws_frame_callbacks = {
+	.send_callback = ws_frame_send_cb,
+};
+
+/*
+ * Let wslay write what it has queued, gathered into one write: it hands
+ * over each frame's header and payload apart, and writing each at once
+ * made two system calls (two TLS records) per line per WebSocket client.
+ */
+static void
+ws_send(struct conn *c)
+{
+	struct ws_state	*w = c->up;
+
+	wslay_event_send(w->ctx);
+	if (w->out.len > 0 && !(c->flags & CONN_CLOSED))
+		c->ops->write_raw(c, w->out.data, w->out.len);
+	if (w->out.cap > WS_OUT_KEEP)
+		buf_free(&w->out);
+	else
+		buf_reset(&w->out);
 }
 
 static void
@@ -96,8 +135,11 @@ ws_frame_start_cb(wslay_event_context_ptr ctx,
 			return;
 		}
 	}
-	if (!flood_ok(&w->frames, now_ms(), WS_FRAMES_RATE,
-	    WS_FRAMES_BURST) && !w->closing) {
+	/* --flood-burst 0 turns flood control off, for frames too: a
+	 * client may then send as many commands as TCP would carry, and a
+	 * WebSocket carries each in a frame of its own. */
+	if (srv.cfg.flood_burst > 0 && !flood_ok(&w->frames, now_ms(),
+	    WS_FRAMES_RATE, WS_FRAMES_BURST) && !w->closing) {
 		w->closing = 1;
 		log_info("conn %llu: WebSocket frame flood",
 		    (unsigned long long)c->id);
@@ -156,6 +198,11 @@ ws_start(struct conn *c, int proto)
 		free(w);
 		return -1;
 	}
+	if (wslay_frame_context_init(&w->fctx, &ws_frame_callbacks, c) != 0) {
+		wslay_event_context_free(w->ctx);
+		free(w);
+		return -1;
+	}
 	wslay_event_config_set_max_recv_msg_length(w->ctx, IRC_LINE_MAX);
 	w->binary = proto == WS_PROTO_BINARY;
 	flood_init(&w->frames, WS_FRAMES_BURST, now_ms());
@@ -185,36 +232,52 @@ ws_input(struct conn *c, char *data, size_t len)
 	w->inlen = 0;
 	/* Control replies (pong, close) that wslay queued. */
 	if (wslay_event_want_write(w->ctx))
-		wslay_event_send(w->ctx);
+		ws_send(c);
 	if (!wslay_event_get_read_enabled(w->ctx) && !(c->flags &
 	    (CONN_DYING | CONN_CLOSING | CONN_CLOSED)))
 		conn_kill(c, "Connection closed", 0);
 }
 
-/* Send the queued lines, one message each. */
+/*
+ * Send the queued lines, one message each.  They are framed straight
+ * from the shared lines by wslay's frame layer into the output buffer:
+ * its message queue (wslay_event_queue_msg) copied every line into an
+ * allocation of its own, per line per client.  Control frames (pong,
+ * close) still come from the event layer, between whole frames.
+ */
 void
 ws_flush(struct conn *c)
 {
 	struct ws_state		*w = c->up;
-	struct wslay_event_msg	 m;
+	struct wslay_frame_iocb	 io;
 	struct line		*l;
+	ssize_t			 r;
 
 	/*
-	 * Once a close frame is queued (the client's close answered, or
-	 * ours), wslay takes no more messages: the lines still queued are
+	 * Once a close frame is sent (the client's close answered, or
+	 * ours), nothing may follow it: the lines still queued are
 	 * dropped, all of them, so that a closing conn finishes now rather
 	 * than wait for the grace period with them.
 	 */
 	while ((l = conn_queue_pop(c)) != NULL) {
-		m.opcode = w->binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME;
-		m.msg = (const uint8_t *)l->data;
-		m.msg_length = l->len >= 2 ? l->len - 2 : l->len;
-		if (wslay_event_queue_msg(w->ctx, &m) != 0)
-			conn_kill(c, "WebSocket error", CONN_HARD);
+		if (wslay_event_get_close_sent(w->ctx)) {
+			line_unref(l);	/* nothing after the close frame */
+			continue;
+		}
+		memset(&io, 0, sizeof io);
+		io.fin = 1;
+		io.opcode = w->binary ? WSLAY_BINARY_FRAME : WSLAY_TEXT_FRAME;
+		io.data = (const uint8_t *)l->data;
+		io.data_length = l->len >= 2 ? l->len - 2 : l->len;
+		io.payload_length = io.data_length;
+		r = wslay_frame_send(w->fctx, &io);
 		line_unref(l);
+		if (r < 0 || (size_t)r != io.data_length) {
+			conn_kill(c, "WebSocket error", CONN_HARD);
+			return;
+		}
 	}
-	if (wslay_event_want_write(w->ctx))
-		wslay_event_send(w->ctx);
+	ws_send(c);
 }
 
 void
@@ -225,6 +288,8 @@ ws_free(struct conn *c)
 	if (w == NULL)
 		return;
 	wslay_event_context_free(w->ctx);
+	wslay_frame_context_free(w->fctx);
+	buf_free(&w->out);
 	free(w);
 	c->up = NULL;
 }
@@ -238,5 +303,5 @@ ws_close(struct conn *c)
 	if (w == NULL || wslay_event_get_close_sent(w->ctx))
 		return;
 	wslay_event_queue_close(w->ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
-	wslay_event_send(w->ctx);
+	ws_send(c);
 }

@@ -335,11 +335,14 @@ def test_slow_consumer_cut_off_and_sender_not_slowed(make_server, tls):
     join(watcher, "#watch")
     watcher.drain(0.05)
     sender.drain(0.05)
-    # slow never reads from here on.
+    # slow never reads from here on.  The server hands the kernel what
+    # it takes before it judges a queue (up to tcp_wmem's 4 MB on
+    # loopback), so send more than that.
     payload = "p" * 400
     lines = b"".join(("PRIVMSG #big :%d %s\r\n" % (i, payload)).encode()
-                     for i in range(2000))      # ~830 KB
+                     for i in range(16000))     # ~6.6 MB
     t0 = time.monotonic()
+    sender.sock.settimeout(30)
     sender.send_raw(lines)
     sender.send("PING :after")
     sender.expect("PONG", timeout=5)
@@ -442,3 +445,19 @@ def test_mass_disconnect(make_server):
         time.sleep(0.1)
     assert s.fd_count() <= baseline, (s.fd_count(), baseline)
     assert s.alive()
+
+
+def test_quit_then_reset_frees_the_conn_at_once(server):
+    """A client that sends QUIT and resets at once: the write of its
+    ERROR fails, and the conn goes then, not after the 5 s grace time
+    a clean close is given to drain.  (Over TCP, TLS and WebSocket the
+    same conn_kill path applies.)"""
+    base = server.fd_count()
+    clients = [server.client("rq%d" % i) for i in range(20)]
+    for c in clients:
+        c.send("QUIT :bye")
+        c.reset()
+    deadline = time.time() + 3
+    while time.time() < deadline and server.fd_count() > base:
+        time.sleep(0.05)
+    assert server.fd_count() <= base

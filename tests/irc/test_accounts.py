@@ -267,7 +267,7 @@ def test_register_password_never_stored_in_clear(make_server):
     c = s.sasl_client("kate", "kate", secret)
     c.send("PRIVMSG NickServ :IDENTIFY kate " + secret)
     ns_wait(c, "already logged in")
-    c.send("NS SET PASSWORD " + newer)
+    c.send("NS SET PASSWORD " + secret + " " + newer)
     ns_wait(c, "password is changed")
     t = s.client("other")
     t.send("NS IDENTIFY kate " + secret + "-wrong")
@@ -642,12 +642,18 @@ def test_nickserv_logout(server):
 def test_nickserv_set_password(server):
     server.register_account("kim", PW)
     c = server.sasl_client("kim", "kim", PW)
+    # The current password first: a token or an open session alone
+    # cannot lock the owner out.
     c.send("NS SET PASSWORD new-password-1")
+    ns_wait(c, "Usage: SET PASSWORD <current password>")
+    c.send("NS SET PASSWORD not-the-password new-password-1")
+    ns_wait(c, "Wrong")
+    c.send("NS SET PASSWORD %s new-password-1" % PW)
     ns_wait(c, "changed")
     t = sasl_start(server, nick="k2")
     assert sasl_try(t, sasl_plain("kim", PW)).command == "904"
     assert sasl_try(t, sasl_plain("kim", "new-password-1")).command == "903"
-    c.send("NS SET PASSWORD short")
+    c.send("NS SET PASSWORD new-password-1 short")
     ns_wait(c, "Use a password")
 
 
@@ -1118,8 +1124,8 @@ def test_disconnect_while_waiting(server):
                     (i, PW)).encode())
         c.close()
     d = server.sasl_client("pat", "pat", PW)
-    d.send_raw(("NS SET PASSWORD %s\r\nNS CERT ADD %s\r\n" %
-                (PW + "2", "ef" * 32)).encode())
+    d.send_raw(("NS SET PASSWORD %s %s\r\nNS CERT ADD %s\r\n" %
+                (PW, PW + "2", "ef" * 32)).encode())
     d.reset()
     time.sleep(0.3)
     c = server.client("after")

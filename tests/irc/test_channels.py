@@ -379,6 +379,45 @@ def test_names_userhost_in_names(client):
     assert sorted(names_of(b, "#uh")) == ["@bob", "alice"]
 
 
+def test_names_follow_every_change(client):
+    """A member's NAMES is cached and extended by joins: parts, nick
+    changes and status changes must all show, and long lists split into
+    lines of at most 512 bytes without cutting a name."""
+    a = client("alice")
+    join(a, "#nc")
+    others = [client("m%02d%s" % (i, "x" * 20)) for i in range(30)]
+    for o in others:
+        join(o, "#nc")
+    a.drain(0.3)
+    want = ["@alice"] + ["m%02d%s" % (i, "x" * 20) for i in range(30)]
+    assert sorted(names_of(a, "#nc")) == sorted(want)
+    others[3].send("PART #nc")
+    others[3].expect("PART")
+    others[5].send("NICK renamed")
+    others[5].expect("NICK")
+    a.send("MODE #nc +o m07" + "x" * 20)
+    a.expect("MODE")
+    late = client("late")
+    join(late, "#nc")
+    want.remove("m03" + "x" * 20)
+    want.remove("m05" + "x" * 20)
+    want.remove("m07" + "x" * 20)
+    want += ["renamed", "@m07" + "x" * 20, "late"]
+    a.drain(0.3)
+    a.send("NAMES #nc")
+    got = []
+    while True:
+        m = a.expect(pred=lambda m: m.command in ("353", "366"))
+        if m.command == "366":
+            break
+        assert len(m.raw.encode()) <= 510, m.raw
+        got.extend(m.params[-1].split())
+    assert sorted(got) == sorted(want)
+    # A non-member sees the same visible members.
+    b = client("outsider")
+    assert sorted(names_of(b, "#nc")) == sorted(want)
+
+
 def test_no_implicit_names(client):
     a = client("alice", caps=["no-implicit-names"])
     a.send("JOIN #nin")

@@ -201,7 +201,7 @@ def test_logout_all_revokes_every_token(server):
 def test_password_change_revokes_all(server):
     c = register_account(server, "pat")
     ts = [new_token(c) for _ in range(2)]
-    c.send("NS SET PASSWORD another-good-password")
+    c.send("NS SET PASSWORD correct-horse-battery another-good-password")
     c.expect("NOTICE", pred=lambda m: "password is changed" in m.params[-1])
     for t in ts:
         assert sasl_token(server, "pat", t, register_after=False)[1] == "904"

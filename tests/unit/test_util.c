@@ -406,6 +406,12 @@ test_util_strings(void **state)
 	assert_int_equal(buf[0], 'Z');
 	assert_int_equal(strlcpy_u(buf, "abc", 1), 3);
 	assert_string_equal(buf, "");
+	/* A cut never splits a UTF-8 character. */
+	assert_int_equal(strlcpy_u(buf, "abcdef\xc3\xa9", sizeof buf), 8);
+	assert_string_equal(buf, "abcdef");
+	assert_int_equal(strlcpy_u(buf, "a\xf0\x9f\x98\x80\xf0\x9f\x98\x80",
+	    sizeof buf), 9);
+	assert_string_equal(buf, "a\xf0\x9f\x98\x80");
 
 	assert_int_equal(str_to_int("42", 0, 100, &v), 0);
 	assert_int_equal(v, 42);

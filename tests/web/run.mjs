@@ -764,8 +764,8 @@ step('the phone layout at 390x844', async () => {
     assert(w <= 390, 'no horizontal scroll in a conversation: ' + w);
     const box = await phone.page.locator('.composer').boundingBox();
     assert(box && box.y + box.height <= 844 + 1, 'composer on screen');
-    const atBottom = await phone.page.evaluate(() => { const l = document.querySelector('.messages'); return l.scrollHeight - l.scrollTop - l.clientHeight < 48; });
-    assert(atBottom, 'the conversation opens at its newest message');
+    await until(() => phone.page.evaluate(() => { const l = document.querySelector('.messages'); return l.scrollHeight - l.scrollTop - l.clientHeight < 48; }),
+      'the conversation opens at its newest message');
     await phone.page.locator('.msg', { hasText: 'After the restart' }).tap();
     await phone.page.locator('.msg.touched .tools').waitFor();
     await phone.page.click('.back-btn');

@@ -595,6 +595,8 @@ export class View {
           box.append(a);
         }
       }
+      /* The card arrives after the HEAD request: keep the newest in view. */
+      if (this.stickBottom) this.list.scrollTop = this.list.scrollHeight;
     });
     return box;
   }
