@@ -1,7 +1,7 @@
 """The bad-input and fault battery, rows T06-T25 of BATTERY.md (part 2).
 
 Each test names its row in its docstring.  Rows that the older wire tests
-already cover are mapped in docs/reliability-a.md; what is here is what
+already cover are mapped in docs/reliability.md; what is here is what
 they left out.  Every server is the real binary ($LANCHATD), so under
 scripts/test-all ASAN=1 all of this runs against the ASan+UBSan build,
 and conftest fails a test whose server printed a sanitizer report or did
