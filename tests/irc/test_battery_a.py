@@ -507,7 +507,8 @@ def test_t07_framing_over_websocket(make_server):
 def test_t08_four_byte_char_cut_at_510(client, server):
     """T08: a 4-byte character cut by the end of a 510-byte line is
     invalid UTF-8 (FAIL INVALID_UTF8, not relayed); one that would end
-    past byte 510 makes the line too long (417)."""
+    past byte 510 makes the line too long (417); a whole one at the end
+    of a 510-byte line is relayed cut on a character boundary."""
     a, b = client("alice"), client("bob")
     join(a, "#cut")
     join(b, "#cut")
@@ -524,9 +525,17 @@ def test_t08_four_byte_char_cut_at_510(client, server):
     assert len(line) == 512
     a.send_raw(line + b"\r\n")
     a.expect("417")
-    line = head + b"a" * (510 - len(head) - 4) + emoji
-    a.send_raw(line + b"\r\n")
-    assert b.expect("PRIVMSG").params[1].endswith("\U0001F600")
+    # A whole 510-byte line is taken, and relayed with its text cut (on
+    # a character boundary) so that the line with alice's prefix still
+    # fits in 512 bytes; with room to spare the character comes through.
+    sent = "a" * (510 - len(head) - 4) + "\U0001F600"
+    a.send_raw(head + sent.encode() + b"\r\n")
+    m = b.expect("PRIVMSG")
+    assert sent.startswith(m.params[1]) and len(m.params[1]) < len(sent)
+    assert len(m.raw.encode()) <= 510
+    short = "a" * 400 + "\U0001F600"
+    a.send_raw(head + short.encode() + b"\r\n")
+    assert b.expect("PRIVMSG").params[1] == short
     b.assert_silent(0.2)
 
 
