@@ -190,7 +190,7 @@ export class View {
     // The list shrinks when a bar or the phone's keyboard appears: a
     // reader at the bottom stays there.
     new ResizeObserver(() => {
-      if (this.stickBottom && !this.chat.activeBuffer()?.detached) this.list.scrollTop = this.list.scrollHeight;
+      if (this.stickBottom && !this.chat.activeBuffer()?.detached) this.toBottom();
     }).observe(this.list);
     this.jumpBtn = h('button', { class: 'jump-latest', type: 'button', hidden: true, onclick: () => this.jumpLatest() }, icon('down'), t('jumpLatest'));
     this.typingEl = h('div', { class: 'typing', 'aria-live': 'polite' });
@@ -286,6 +286,7 @@ export class View {
     this.input.value = buf ? (this.chat.drafts[buf.key] || '') : '';
     this.autosize();
     this.stickBottom = true;
+    this.autoTop = Infinity;
     this.renderedKey = null;
     if (buf && !phone()) setTimeout(() => this.input.focus(), 0);
   }
@@ -451,7 +452,7 @@ export class View {
         el.classList.add('flash');
       }
     } else if (stick && !buf.detached) {
-      list.scrollTop = list.scrollHeight;
+      this.toBottom();
       this.stickBottom = true;
     } else if (anchor) {
       const el = [...list.querySelectorAll('[data-id]')].find((x) => x.dataset.id === anchor);
@@ -461,10 +462,24 @@ export class View {
     if (buf.historyLoaded && buf.hasOlder && list.scrollTop < 150 && !buf.loadingOlder) this.chat.loadOlder(buf);
   }
 
+  // Scroll to the newest message, remembering where that put us.
+  toBottom() {
+    this.list.scrollTop = this.list.scrollHeight;
+    this.autoTop = this.list.scrollTop;
+  }
+
   onScroll() {
     const buf = this.chat.activeBuffer();
     if (!buf) return;
-    this.stickBottom = this.atBottom();
+    // A scroll event is handled a frame late: if the list has not moved
+    // up from where we put it, the reader did not scroll; content grew
+    // below meanwhile (a picture, a file card), so follow it.
+    if (this.stickBottom && this.list.scrollTop >= this.autoTop - 1) {
+      if (!this.atBottom()) this.toBottom();
+    } else {
+      this.stickBottom = this.atBottom();
+      if (this.stickBottom) this.autoTop = this.list.scrollTop;
+    }
     this.jumpBtn.hidden = !(buf.detached || !this.stickBottom);
     if (this.list.scrollTop < 150 && buf.hasOlder && buf.historyLoaded) this.chat.loadOlder(buf);
     if (this.stickBottom && buf.detached) this.chat.loadNewer(buf);
@@ -476,7 +491,7 @@ export class View {
     if (!buf) return;
     this.stickBottom = true;
     if (buf.detached) this.chat.jumpToLatest(buf);
-    else this.list.scrollTop = this.list.scrollHeight;
+    else this.toBottom();
   }
 
   renderEvent(m) {
@@ -580,7 +595,7 @@ export class View {
       box.classList.remove('pending');
       if (info && IMAGE_TYPES.test(info.type)) {
         const img = h('img', { class: 'inline-img', alt: info.name, title: info.name });
-        img.addEventListener('load', () => { box.classList.add('loaded'); if (this.stickBottom) this.list.scrollTop = this.list.scrollHeight; });
+        img.addEventListener('load', () => { box.classList.add('loaded'); if (this.stickBottom) this.toBottom(); });
         img.src = url;
         box.append(h('button', { type: 'button', class: 'img-btn', 'aria-label': t('openPicture') + ': ' + info.name, onclick: () => this.openViewer(url, info) }, img));
       } else {
@@ -596,7 +611,7 @@ export class View {
         }
       }
       /* The card arrives after the HEAD request: keep the newest in view. */
-      if (this.stickBottom) this.list.scrollTop = this.list.scrollHeight;
+      if (this.stickBottom) this.toBottom();
     });
     return box;
   }
