@@ -64,7 +64,6 @@ channel_free(struct channel *ch)
 	channel_list_free(&ch->bans);
 	channel_list_free(&ch->excepts);
 	channel_list_free(&ch->invex);
-	channel_names_stale(ch);
 	for (int v = 0; v < 4; v++)
 		buf_free(&ch->names[v]);
 	free(ch->members);

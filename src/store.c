@@ -173,7 +173,6 @@ static struct {
 	int			 fatal;
 	sqlite3_stmt		**kept[16];
 	int			 nkept;
-	uint64_t		 batches;
 	uint64_t		 nfailed;	/* batches failed in a row */
 	uint64_t		 fail_logged;	/* ms, the last warning */
 	/* The checkpointer: its own thread and connection. */
@@ -621,7 +620,6 @@ store_writer(void *arg)
 		pthread_mutex_unlock(&st.mu);
 
 		store_run_batch(batch);
-		st.batches++;
 
 		pthread_mutex_lock(&st.mu);
 		for (j = batch; j->next != NULL; j = j->next)

@@ -65,28 +65,25 @@ ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 	return n;
 }
 
-static ssize_t
-ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-    int flags, void *user)
-{
-	struct conn	*c = user;
-
-	(void)ctx;
-	(void)flags;
-	if (!(c->flags & CONN_CLOSED))
-		buf_add(&((struct ws_state *)c->up)->out, data, len);
-	return len;
-}
-
-/* Frames of our own lines: gathered like the rest (ws_send). */
+/* Every byte wslay writes (our frames, its control frames) is gathered
+ * for one write (ws_send). */
 static ssize_t
 ws_frame_send_cb(const uint8_t *data, size_t len, int flags, void *user)
 {
 	struct conn	*c = user;
 
 	(void)flags;
-	buf_add(&((struct ws_state *)c->up)->out, data, len);
+	if (!(c->flags & CONN_CLOSED))
+		buf_add(&((struct ws_state *)c->up)->out, data, len);
 	return (ssize_t)len;
+}
+
+static ssize_t
+ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+    int flags, void *user)
+{
+	(void)ctx;
+	return ws_frame_send_cb(data, len, flags, user);
 }
 
 static const struct wslay_frame_callbacks ws_frame_callbacks = {
