@@ -293,7 +293,12 @@ irc_hist_line(const struct hist_row *r, const struct session *s,
 		buf_free(&b);
 		return NULL;
 	}
-	l = line_new(b.data, b.len);
+	/*
+	 * The row fitted in 512 bytes as it was delivered, but a
+	 * conversation is replayed under the peer's nick of today and an
+	 * edited text under the sender of then: cut what no longer fits.
+	 */
+	l = line_new_cut(b.data, b.len);
 	buf_free(&b);
 	return l;
 }

@@ -48,13 +48,16 @@ line_new(const char *data, size_t len)
  * target, a verb, a capability list), which can be nearly as long as a
  * line itself: the part after the tags is cut to LINE_MAX_BODY - 2
  * bytes, on a character boundary, so that the line never goes out over
- * 512 bytes with its CRLF.  data has no CRLF.
+ * 512 bytes with its CRLF.  A CRLF at the end of data is put back
+ * after the cut.
  */
 struct line *
 line_new_cut(const char *data, size_t len)
 {
 	size_t	tags = 0, n;
 
+	if (len >= 2 && data[len - 2] == '\r' && data[len - 1] == '\n')
+		len -= 2;
 	if (len > 0 && data[0] == '@') {
 		const char *sp = memchr(data, ' ', len);
 

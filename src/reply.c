@@ -395,7 +395,8 @@ fanout_build(struct fanout *f, int which, int mask)
 		buf_addch(&b, ' ');
 	}
 	buf_add(&b, f->base[which].data, f->base[which].len);
-	l = line_new(b.data, b.len);
+	/* Relayed text is fitted before; this is the net under it. */
+	l = line_new_cut(b.data, b.len);
 	buf_free(&b);
 	return l;
 }

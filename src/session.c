@@ -158,7 +158,7 @@ session_sendf(struct session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	l = line_new(b.data, b.len);
+	l = line_new_cut(b.data, b.len);
 	buf_free(&b);
 	session_send(s, l);
 	line_unref(l);

@@ -623,3 +623,32 @@ def test_banned_cannot_read(server):
     f = server.client("frank", caps=HC)
     _, lines = history(f, "LATEST", "#p", "*", 10)
     assert texts(lines) == ["secret stuff"]
+
+
+def body_bytes(m):
+    """Bytes of a received line after its tags, with the CRLF."""
+    raw = m.raw.encode("utf-8")
+    if raw.startswith(b"@"):
+        raw = raw.split(b" ", 1)[1]
+    return len(raw) + 2
+
+
+def test_dm_replay_under_longer_nick_fits(server):
+    """A DM as long as a line allows, sent to an account that is away
+    and replayed when it logs in under a longer nick, is still at most
+    512 bytes (cut, not sent over)."""
+    for n in ("alice", "b"):
+        server.register_account(n, PW)
+    a = server.sasl_client("alice", "alice", PW, caps=HC + ["echo-message"])
+    a.send("PRIVMSG b :" + "é" * 249)
+    echo = a.expect("PRIVMSG")
+    assert len(echo.params[-1].encode()) > 400
+    long = "b" + "x" * 31
+    b = server.sasl_client(long, "b", PW)      # no chathistory: replayed
+    b.drain(0.5)
+    got = [m for m in b.lines if m.command == "PRIVMSG"]
+    assert len(got) == 1
+    got = got[0]
+    assert got.params[0] == long
+    assert body_bytes(got) <= 512
+    assert "é" * 200 in got.params[-1]
