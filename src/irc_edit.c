@@ -426,6 +426,26 @@ edit_read(sqlite3 *db, void *arg)
 	return history_row_get(db, req->id, &req->row);
 }
 
+/*
+ * Does req's new text fit the line that replays its row from history,
+ * ":sender PRIVMSG target :text" in 512 bytes (the author's prefix of
+ * then, not of now)?  A DM is replayed at login under the reader's nick
+ * of the day, which may be as long as a nick can be.
+ */
+static int
+edit_text_fits(const struct edit_req *req)
+{
+	const struct hist_row	*r = &req->row;
+	size_t			 t, head;
+
+	t = r->tname != NULL ? strlen(r->tname) : 0;
+	if (req->chan[0] == '\0' && t < NICKLEN)
+		t = NICKLEN;
+	head = 1 + strlen(r->sender != NULL ? r->sender : "") +
+	    strlen(" PRIVMSG ") + t + strlen(" :");
+	return head + strlen(req->text) <= LINE_MAX_BODY - 2;
+}
+
 /* Loop: the row is here (or not); check, then hand the change over. */
 static void
 edit_read_done(void *arg, int rc)
@@ -449,6 +469,11 @@ edit_read_done(void *arg, int rc)
 		    "EDIT_FORBIDDEN", 1, req->op == EDIT_REDACT ?
 		    "You are not authorised to delete this message" :
 		    "You are not authorised to edit this message");
+		goto out;
+	}
+	if (req->op == EDIT_EDIT && !edit_text_fits(req)) {
+		edit_fail(c, req, "INVALID_EDIT", 1, "The new text is too long "
+		    "for this message");
 		goto out;
 	}
 	req->job.run = edit_run;

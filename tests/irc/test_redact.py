@@ -493,6 +493,25 @@ def test_edit_invalid(server):
     fail(alice, "EDIT", "UNKNOWN_MSGID")
 
 
+def test_edit_text_must_fit_its_replay(server):
+    """The new text must fit the line history replays, with the
+    author's prefix: one that would not is refused, one that does is
+    replayed whole within 512 bytes (fuzz_session found a 510-byte edit
+    replayed as a longer line)."""
+    alice = register(server, "alice")
+    join("#c", alice)
+    mid = say(alice, "#c", "short")
+    head = len((":%s PRIVMSG #c :" % history(alice, "#c")[-1].source)
+               .encode())
+    edit(alice, "#c", mid, "x" * (510 - head + 1))
+    fail(alice, "EDIT", "INVALID_EDIT")
+    edit(alice, "#c", mid, "y" * (510 - head))
+    alice.expect("EDIT")
+    m = history(alice, "#c")[-1]
+    assert m.params[1] == "y" * (510 - head)
+    assert len(m.raw.encode().split(b" ", 1)[1]) + 2 == 512
+
+
 def test_edit_dm_privacy(server):
     alice = register(server, "alice")
     bob = register(server, "bob", caps=PLAIN + ["echo-message"])
