@@ -569,6 +569,9 @@ world_init(void)
 		fprintf(stderr, "fuzz: %s\n", cause);
 		abort();
 	}
+	/* Inputs, seeds and the dictionary can name messages: msgids are
+	 * WORLD_MSGID_PREFIX "-1", "-2", ... as rows are written. */
+	store_set_msgid_prefix(WORLD_MSGID_PREFIX);
 	world_load();
 	irc_acct_init();
 	irc_cap_configure();

@@ -18,6 +18,7 @@
 #define WORLD_CAPS	0x01	/* asks for every capability */
 #define WORLD_LOGIN	0x02	/* logs in, to an administrator's account */
 #define WORLD_PASSWORD	"fuzz-password"
+#define WORLD_MSGID_PREFIX	"f022"
 
 /* One fake connection and what the server wrote to it. */
 struct world_conn {
