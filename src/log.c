@@ -66,6 +66,9 @@ log_trace_parse(const char *s)
 	return flags;
 }
 
+static void	log_vline(const char *, const char *, va_list, int)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 log_vline(const char *level, const char *fmt, va_list ap, int with_errno)
 {
