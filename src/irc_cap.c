@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "client.h"
+#include "conn.h"
 #include "irc.h"
 #include "msg.h"
 #include "numeric.h"
@@ -38,8 +39,7 @@ static struct cap_def cap_defs[] = {
 	{ "message-tags",	CAP_MESSAGE_TAGS,	NULL, 1 },
 	{ "multi-prefix",	CAP_MULTI_PREFIX,	NULL, 1 },
 	{ "no-implicit-names",	CAP_NO_IMPLICIT_NAMES,	NULL, 1 },
-	{ "sasl",		CAP_SASL,
-	  "PLAIN,EXTERNAL,X-LANCHAT-TOKEN", 1 },
+	{ "sasl",		CAP_SASL,		SASL_MECHS_TLS, 1 },
 	{ "draft/account-registration", CAP_ACCOUNT_REGISTRATION,
 	  "before-connect,custom-account-name", 1 },
 	{ "draft/account-required", CAP_ACCOUNT_REQUIRED, NULL, 0 },
@@ -116,7 +116,10 @@ cap_send_list(struct client *c, const char *sub, int ls)
 			continue;
 		buf_reset(&item);
 		buf_addstr(&item, cap_defs[i].name);
-		if (values && cap_defs[i].value != NULL)
+		if (values && cap_defs[i].id == CAP_SASL &&
+		    !(c->cur->conn->flags & CONN_SECURE))
+			buf_printf(&item, "=%s", SASL_MECHS);
+		else if (values && cap_defs[i].value != NULL)
 			buf_printf(&item, "=%s", cap_defs[i].value);
 		if (line.len + item.len + 3 > 400 &&
 		    line.len > prefix + 1) {

@@ -2431,9 +2431,20 @@ def test_t23_sasl_external(make_server, tmp_path):
     a.send("NS CERT ADD " + fp_a)
     a.expect("NOTICE", pred=lambda m: "added" in m.params[-1].lower() or
              fp_a in m.params[-1])
+    # CAP LS 302 offers EXTERNAL only where it can work: over TLS
+    for tls in (False, True):
+        c = s.client(tls=tls)
+        c.send("CAP LS 302")
+        ls = c.expect("CAP", pred=lambda m: m.params[1] == "LS" and
+                      m.params[2] != "*")
+        words = " ".join(m.params[-1] for m in c.lines
+                         if m.command == "CAP").split()
+        mechs = [w.split("=", 1)[1].split(",") for w in words
+                 if w.startswith("sasl=")][0]
+        assert ("EXTERNAL" in mechs) == tls, (tls, ls)
+        assert "PLAIN" in mechs and "X-LANCHAT-TOKEN" in mechs
     # plain TCP: refused, whatever the payload; 908 lists what this
-    # connection may use (CAP LS lists EXTERNAL to all: one value for
-    # every connection)
+    # connection may use
     for payload in ("+", b64(fp_a), b64("exta"), b64(fp_a.upper()),
                     b64("exta\0" + fp_a)):
         end, seen, c = external_try(s, payload, "pl" + uniq(""), tls=False)
