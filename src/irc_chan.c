@@ -116,7 +116,9 @@ irc_names(struct client *c, struct channel *ch)
 	head = line.len;
 	/* Lines of at most 500 bytes, cut between items (an item longer
 	 * than that goes alone). */
-	p = items->data;
+	/* Nobody to show (every member invisible): an empty buffer has
+	 * no data, and NULL + 0 is undefined (found by fuzz_session). */
+	p = items->len > 0 ? items->data : "";
 	end = p + items->len;
 	while (p < end) {
 		n = (size_t)(end - p);
