@@ -24,6 +24,7 @@
 #include "xmalloc.h"
 
 static struct dict	account_names;	/* fold -> account */
+static struct dict	account_ids;	/* decimal id -> the same */
 static struct dict	account_fps;	/* certfp -> account */
 
 enum account_op { OP_CREATE, OP_PASSWORD, OP_FLAGS, OP_ADDFP, OP_DELFP,
@@ -83,6 +84,25 @@ account_fp_del_mem(struct account *a, const char *fp)
 	}
 }
 
+/* a into both indexes (the dicts keep pointers to its keys); -1, and
+ * nothing kept, if its name is taken. */
+static int
+account_index(struct account *a)
+{
+	if (dict_put(&account_names, a->fold, a) != 0)
+		return -1;
+	snprintf(a->idkey, sizeof a->idkey, "%lld", (long long)a->id);
+	dict_put(&account_ids, a->idkey, a);
+	return 0;
+}
+
+static void
+account_unindex(struct account *a)
+{
+	dict_del(&account_ids, a->idkey);
+	dict_del(&account_names, a->fold);
+}
+
 static int
 account_load_rows(sqlite3 *db, void *arg)
 {
@@ -104,7 +124,7 @@ account_load_rows(sqlite3 *db, void *arg)
 		a->created = sqlite3_column_int64(s, 4);
 		a->flags = sqlite3_column_int(s, 5);
 		a->last_seen = sqlite3_column_int64(s, 6);
-		if (dict_put(&account_names, a->fold, a) != 0)
+		if (account_index(a) != 0)
 			account_free(a);
 	}
 	sqlite3_finalize(s);
@@ -147,6 +167,7 @@ account_unload(void)
 	while ((a = dict_next(&account_names, &it)) != NULL)
 		account_free(a);
 	dict_free(&account_names);
+	dict_free(&account_ids);
 	dict_free(&account_fps);
 }
 
@@ -176,13 +197,10 @@ account_by_certfp(const char *fp)
 struct account *
 account_by_id(int64_t id)
 {
-	struct account	*a;
-	size_t		 it = 0;
+	char	key[24];
 
-	while ((a = dict_next(&account_names, &it)) != NULL)
-		if (a->id == id)
-			return a;
-	return NULL;
+	snprintf(key, sizeof key, "%lld", (long long)id);
+	return dict_get(&account_ids, key);
 }
 
 size_t
@@ -270,7 +288,7 @@ account_done(struct store_job *sj)
 			a->flags = j->flags;
 			a->created = j->created;
 			j->name = j->fold = j->text = NULL;
-			dict_put(&account_names, a->fold, a);
+			account_index(a);
 			break;
 		case OP_PASSWORD:
 			free(a->password);
@@ -295,7 +313,7 @@ account_done(struct store_job *sj)
 			token_revoke_account(a->id);
 			while (a->ncertfps > 0)
 				account_fp_del_mem(a, a->certfps[0]);
-			dict_del(&account_names, a->fold);
+			account_unindex(a);
 			break;
 		}
 	}

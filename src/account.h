@@ -22,6 +22,7 @@ struct client;
 
 struct account {
 	int64_t		  id;
+	char		  idkey[24];	/* id in decimal: account_by_id() */
 	char		 *name;
 	char		 *fold;
 	char		 *password;	/* encoded Argon2id hash */
