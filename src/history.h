@@ -40,6 +40,7 @@
 #define HIST_ANNOUNCE	11
 #define HIST_REDACT	12	/* events only: never stored as rows */
 #define HIST_EDIT	13
+#define HIST_IDSKIP	14	/* a placeholder only: store_mark_open() */
 
 #define HISTF_REDACTED	0x01
 #define HISTF_EDITED	0x02

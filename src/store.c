@@ -145,6 +145,7 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX files_owner ON files(owner);",
 };
 #define STORE_FAIL_LOG_MS	10000	/* failing commits: one warning */
+#define STORE_ID_SKIP		1000000000LL	/* ids past an unclean stop */
 
 #define STORE_VERSION	((int)(sizeof store_migrations / \
 			    sizeof store_migrations[0]))
@@ -363,6 +364,66 @@ store_check(sqlite3 *db, char **cause)
 	if ((rc & 0xff) == SQLITE_NOTADB)
 		rc = SQLITE_CORRUPT;
 	return rc & 0xff;
+}
+
+/*
+ * Message ids are row ids.  After a power cut (or a backup put back)
+ * the rows written after the last flush are gone, and SQLite would give
+ * their ids, which clients saw as msgids, to the next messages: a
+ * client that deduplicates by msgid would drop them.  So meta holds
+ * 'open' while a server runs; found at start, the last run did not
+ * close, and a placeholder row (HIST_IDSKIP, in no conversation) takes
+ * the id STORE_ID_SKIP past the last one kept, so new ids go on beyond
+ * any that can have been lost.  The mark itself is written with a full
+ * flush: rows of a run whose mark was lost would be lost with it.
+ */
+static int
+store_mark_open(sqlite3 *db, char **cause)
+{
+	sqlite3_stmt	*s;
+	int64_t		 last = 0;
+	int		 left, rc;
+	char		 sql[160];
+
+	rc = sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'open'",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	left = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	if (left) {
+		rc = sqlite3_prepare_v2(db, "SELECT MAX(id) FROM history", -1,
+		    &s, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+		if (sqlite3_step(s) == SQLITE_ROW)
+			last = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		rc = sqlite3_prepare_v2(db, "INSERT INTO history(id, target, "
+		    "time, kind, sender, tname, body) VALUES (?, '', ?, ?, '', "
+		    "'', '')", -1, &s, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int64(s, 1, last + STORE_ID_SKIP);
+		sqlite3_bind_int64(s, 2, (int64_t)wall_ms());
+		sqlite3_bind_int(s, 3, HIST_IDSKIP);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		log_info("store: the last run did not close the database; "
+		    "message ids go on from %lld", (long long)(last +
+		    STORE_ID_SKIP + 1));
+	}
+	snprintf(sql, sizeof sql, "PRAGMA synchronous=FULL; INSERT OR "
+	    "REPLACE INTO meta(key, value) VALUES ('open', '1'); "
+	    "PRAGMA synchronous=%s", st.full ? "FULL" : "NORMAL");
+	if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	xasprintf(cause, "%s", sqlite3_errmsg(db));
+	return -1;
 }
 
 /*
@@ -797,6 +858,8 @@ store_open(const char *datadir, int full, char **cause)
 		goto bad;
 	if (store_load_prefix(st.wdb, &why) != 0)
 		goto bad;
+	if (store_mark_open(st.wdb, &why) != 0)
+		goto bad;
 	for (i = 0; i < STORE_READERS; i++) {
 		/* Read-write with query_only, not SQLITE_OPEN_READONLY: a
 		 * read-only connection may map the WAL index read-only and
@@ -891,6 +954,9 @@ store_close(void)
 	}
 	st.nkept = 0;
 	if (st.wdb != NULL) {
+		/* Closed cleanly: no id can have been lost (store_mark_open). */
+		sqlite3_exec(st.wdb, "DELETE FROM meta WHERE key = 'open'",
+		    NULL, NULL, NULL);
 		/* A clean close checkpoints and removes the WAL. */
 		sqlite3_close(st.wdb);
 		st.wdb = NULL;

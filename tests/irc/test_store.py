@@ -417,6 +417,58 @@ def test_kill9_during_burst_loses_nothing_acknowledged(make_server,
     check_history(dbpath(s), senders)
 
 
+def test_ids_skip_ahead_only_after_an_unclean_stop(make_server):
+    """Message ids go on from the last row after a clean stop; after
+    kill -9 they jump STORE_ID_SKIP ahead (rows written after the last
+    flush could have been lost with their ids already shown), once."""
+    def ids(s):
+        con = sqlite3.connect(dbpath(s))
+        try:
+            return [r for r in con.execute(
+                "SELECT id, kind FROM history ORDER BY id")]
+        finally:
+            con.close()
+
+    def say(s, text):
+        a = s.client("a" + str(time.monotonic_ns() % 100000),
+                     caps=["echo-message"])
+        a.send("JOIN #ids")
+        a.expect("366")
+        a.send("PRIVMSG #ids :" + text)
+        a.expect("PRIVMSG", p1=text)
+        a.close()
+
+    s = make_server()
+    say(s, "one")
+    s.stop()
+    s.start()
+    say(s, "two")
+    assert "message ids go on from" not in s.log()
+    got = ids(s)
+    assert [k for _, k in got if k == 1] == [1, 1]
+    assert got[-1][0] < 1000
+    s.kill9()
+    s.start()
+    assert "message ids go on from" in s.log()
+    say(s, "three")
+    got = ids(s)
+    last = [i for i, k in got if k == 1][-1]
+    skip = [i for i, k in got if k == 14]
+    assert len(skip) == 1 and skip[0] >= 10 ** 9 and last > skip[0]
+    # The placeholder is in no conversation.
+    c = s.client("reader", caps=["draft/chathistory", "batch",
+                                 "message-tags", "server-time"])
+    c.send("JOIN #ids")
+    c.expect("366")
+    c.send("CHATHISTORY LATEST #ids * 10")
+    c.expect("BATCH", pred=lambda m: m.params[0].startswith("-"))
+    texts = [m.params[-1] for m in c.lines if m.command == "PRIVMSG"]
+    assert texts == ["one", "two", "three"]
+    s.stop()
+    s.start()
+    assert "message ids go on from" not in s.log()
+
+
 def test_durability_full_accepted(make_server):
     s = make_server(["--durability", "full"])
     a = s.client("alice", caps=["echo-message"])
