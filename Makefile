@@ -158,12 +158,15 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 # The long runs of the battery (docs/reliability.md): T40's kill -9
-# cycles (SOAK_KILLS of them, each counting echoed-but-missing messages)
-# and T50's soak (SOAK_MINUTES with 300 clients, sampled to
-# build/soak/soak.csv and plotted to docs/soak.png).  Not part of make test.
+# cycles (SOAK_KILLS of them, each counting echoed-but-missing messages),
+# T50's soak (SOAK_MINUTES with 300 clients, sampled to
+# build/soak/soak.csv and plotted to docs/soak.png) and T16's 30 minutes
+# over a lossy link between namespaces.  Not part of make test.
 SOAK_MINUTES ?= 30
 SOAK_KILLS ?= 200
 .PHONY: soak
 soak: all
 	LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) scripts/soak --kill9 $(SOAK_KILLS)
 	LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) scripts/soak --minutes $(SOAK_MINUTES)
+	LANCHAT_LONG=1 LANCHATD=$(abspath $(BUILD)/lanchatd) $(PYTHON) -m pytest \
+	    -q -rs -p no:cacheprovider tests/irc/test_battery_a.py -k t16_lossy_lan_long
