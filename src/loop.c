@@ -32,6 +32,8 @@
 #include "util.h"
 #include "zeroconf.h"
 
+#define READS_GRACE_MS	10000	/* past the drain: reads still running */
+
 static uv_check_t	loop_check;
 static uv_timer_t	loop_tick;
 static uv_timer_t	loop_flood;
@@ -106,6 +108,15 @@ loop_stop_cb(uv_timer_t *h)
 	/* Whoever has not drained by now is cut; then our own handles
 	 * close and uv_run() returns. */
 	conn_close_all_now();
+	/* A read still running uses a reader connection that
+	 * store_close() would close under it: let it finish (a read has
+	 * a deadline; past READS_GRACE_MS something is stuck). */
+	if (store_reads_pending() > 0 &&
+	    now_ms() < loop_stop_deadline + READS_GRACE_MS)
+		return;
+	if (store_reads_pending() > 0)
+		log_warnx("stopping with %u database reads unfinished",
+		    store_reads_pending());
 	/* Everything queued for the disk is written before we go; the
 	 * store's wake-up handle closes with it. */
 	store_close();

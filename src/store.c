@@ -1092,11 +1092,21 @@ store_read_work(uv_work_t *w)
 	store_reader_put(idx);
 }
 
+/* Reads queued or running (loop thread only): store_close() waits. */
+static unsigned int	store_reads;
+
+unsigned int
+store_reads_pending(void)
+{
+	return store_reads;
+}
+
 static void
 store_read_after(uv_work_t *w, int status)
 {
 	struct store_read_req	*r = w->data;
 
+	store_reads--;
 	r->done(r->arg, status == 0 ? r->rc : SQLITE_ABORT);
 	free(r);
 }
@@ -1120,6 +1130,7 @@ store_read(store_read_fn fn, store_read_done_fn done, void *arg)
 		free(r);
 		return -1;
 	}
+	store_reads++;
 	return 0;
 }
 

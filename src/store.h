@@ -61,6 +61,7 @@ int	 store_open_tool(const char *, sqlite3 **, char **);
 const char *store_strerror(int);
 int	 store_is_temporary(int);
 const char *store_msgid_prefix(void);
+unsigned int store_reads_pending(void);
 void	 store_set_msgid_prefix(const char *);
 void	 store_set_resume(void (*)(void));
 void	 store_set_idle_work(int (*)(sqlite3 *));

@@ -45,3 +45,32 @@ def test_shutdown_with_busy_clients(make_server):
         c.send_raw(b"PRIVMSG #busy :still talking\r\n" * 50)
     s.signal(signal.SIGTERM)
     assert s.proc.wait(timeout=8) == 0
+
+
+def test_shutdown_with_history_reads_in_flight(make_server):
+    """SIGTERM while CHATHISTORY and SEARCH reads run on the reader
+    threads: the store closes only once they are done (it used to close
+    their connections under them), and the server exits 0, five times
+    over."""
+    caps = ["draft/chathistory", "batch", "message-tags", "server-time",
+            "soju.im/search"]
+    for round_ in range(5):
+        s = make_server(["--flood-burst", "0"])
+        w = s.client("writer", caps=["echo-message"])
+        w.send("JOIN #r")
+        w.expect("366")
+        w.send_raw(b"".join(b"PRIVMSG #r :line %d of the history\r\n" % i
+                            for i in range(200)))
+        w.expect("PRIVMSG", p1="line 199 of the history", timeout=10)
+        readers = [s.client("r%d" % i, caps=caps) for i in range(8)]
+        for c in readers:
+            c.send("JOIN #r")
+        for c in readers:
+            c.expect("366")
+        for c in readers:
+            c.send_raw(b"CHATHISTORY LATEST #r * 100\r\n"
+                       b"SEARCH text=history\r\n" * 40)
+        time.sleep(0.01 * round_)
+        s.signal(signal.SIGTERM)
+        assert s.proc.wait(timeout=20) == 0
+        assert s.stop() == 0
