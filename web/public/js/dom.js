@@ -36,6 +36,32 @@ export function append(el, children) {
   return el;
 }
 
+// Make el's children the given nodes, but keep each old child that is
+// equal to its new counterpart (isEqualNode: the same tags, attributes
+// and text).  A render that changes nothing then leaves the button under
+// the pointer, or with the focus, where it was: one replaced between the
+// press and the release of a click loses the click.  A kept node keeps
+// its old listeners, so patch only nodes whose listeners depend on
+// nothing their attributes do not show.  into(old): patch inside an old
+// child of the same tag and class instead of replacing it (a container).
+export function patch(el, nodes, into = null) {
+  const list = [];
+  for (const c of nodes.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    list.push(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  list.forEach((n, i) => {
+    const old = el.childNodes[i];
+    if (!old) el.append(n);
+    else if (old.isEqualNode(n)) return;
+    else if (into && old.nodeType === 1 && n.nodeType === 1 && old.tagName === n.tagName &&
+      old.className === n.className && into(old)) patch(old, [...n.childNodes], into);
+    else el.replaceChild(n, old);
+  });
+  while (el.childNodes.length > list.length) el.lastChild.remove();
+  return el;
+}
+
 export function clear(el) {
   el.replaceChildren();
   return el;

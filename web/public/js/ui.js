@@ -3,7 +3,7 @@
 // list, dialogs).  It draws what Chat holds and turns clicks and keys
 // into Chat's actions.  Every element is made with createElement and
 // every string goes in as text (dom.js); nothing is parsed as HTML.
-import { h, icon, clear, safeLink, append } from './dom.js';
+import { h, icon, clear, safeLink, append, patch } from './dom.js';
 import { t, fmtTime, fmtFull, fmtDay, dayKey, LANG } from './i18n.js';
 import { renderText, plainText, nickHue, initials, formatSize } from './format.js';
 import { fold } from './irc.js';
@@ -315,7 +315,8 @@ export class View {
         class: ['buf-item', active && 'active', (buf.unread > 0 && !muted) && 'unread', muted && 'muted', buf.kind === 'channel' && !buf.joined && 'parted'],
         dataset: { key: buf.key, kind: buf.kind },
         'aria-current': active ? 'page' : null,
-        onclick: () => { this.navOpen = false; chat.setActive(buf); },
+        // By key: a kept button (patch) may outlive its buffer object.
+        onclick: () => { this.navOpen = false; const b = chat.buffers.get(buf.key); if (b) chat.setActive(b); },
       }, lead, h('span', { class: 'label', text: label }), muted ? icon('bellOff', 'mute-icon') : null, badge);
     };
     const section = (title, kind, addLabel, onAdd) => {
@@ -324,23 +325,30 @@ export class View {
         h('div', { class: 'side-title' }, h('span', { text: title }), iconButton('plus', addLabel, onAdd, 'add-' + kind)),
         bufs.length ? bufs.map(item) : (kind === 'channel' ? h('div', { class: 'side-empty', text: t('emptySidebar') }) : null));
     };
-    clear(this.sideList).append(
+    // Patched, not rebuilt: each message re-renders the sidebar, and a
+    // button replaced under the pointer loses its click.
+    patch(this.sideList, [
       section(t('channels'), 'channel', t('newChannel'), () => this.openJoin()),
-      section(t('directMessages'), 'dm', t('newDM'), () => this.openNewDM()));
+      section(t('directMessages'), 'dm', t('newDM'), () => this.openNewDM())],
+    (n) => n.classList.contains('side-section'));
     this.searchBtn.hidden = !chat.canSearch();
     const me = chat.me.nick || chat.me.account;
-    clear(this.sideFoot).append(
+    patch(this.sideFoot, [
       h('div', { class: 'me' }, h('span', { class: 'lead' }, avatar(me, 'small'), h('span', { class: 'dot ' + (chat.state === 'online' ? 'online' : 'offline') })),
         h('div', { class: 'me-text' }, h('div', { class: 'me-nick', text: me }),
           h('div', { class: 'me-status', text: chat.state === 'online' ? t('status_online') : t('offline') }))),
       iconButton(this.isDark() ? 'sun' : 'moon', t('toggleTheme'), () => { this.cycleTheme(); this.render(); }, 'theme-btn'),
       iconButton('settings', t('preferences'), () => this.openPrefs(), 'prefs-btn'),
-      iconButton('logout', t('logout'), () => this.chat.logout(), 'logout-btn'));
+      iconButton('logout', t('logout'), () => this.chat.logout(), 'logout-btn')]);
   }
 
   renderHeader(buf) {
     clear(this.headTitle);
-    clear(this.headTools);
+    // The tools' listeners hold buf: patched (kept while unchanged)
+    // only while the same conversation is shown.
+    const same = this.headBuf === buf;
+    this.headBuf = buf;
+    if (!same || !buf) clear(this.headTools);
     if (!buf) return;
     const chat = this.chat;
     if (buf.kind === 'channel') {
@@ -359,7 +367,7 @@ export class View {
         h('h2', { text: buf.name })), h('div', { class: 'topic muted-text', text: buf.peer.away ? t('statusAway', buf.peer.away) : t('status_' + st) }));
     }
     const muted = chat.isMuted(buf);
-    append(this.headTools, [
+    patch(this.headTools, [
       chat.canSearch() ? iconButton('search', t('search'), () => this.openSearch(), 'search-btn') : null,
       iconButton(muted ? 'bellOff' : 'bell', muted ? t('unmute') : t('mute'), () => chat.setMuted(buf, !muted), 'mute-btn' + (muted ? ' on' : '')),
       buf.kind === 'channel' ? iconButton('settings', t('settings'), () => this.openSettings(buf), 'settings-btn') : null,
