@@ -99,11 +99,11 @@ void	irc_admin_flags_changed(struct account *, unsigned int);
 int	irc_admin_db_bans(sqlite3 *, void (*)(void *, const char *,
 	    const char *, const char *, uint64_t), void *, char **);
 int	irc_admin_db_unban(sqlite3 *, const char *, char **);
-/* The text of an announcement: who made it, what it says. */
 /* SASL mechanisms (CAP LS value, 908): EXTERNAL needs a TLS conn. */
 #define SASL_MECHS_TLS		"PLAIN,EXTERNAL,X-LANCHAT-TOKEN"
 #define SASL_MECHS		"PLAIN,X-LANCHAT-TOKEN"
 
+/* The text of an announcement: who made it, what it says. */
 #define IRC_ANNOUNCE_FMT	"[Announcement from %s] %s"
 
 /* irc_cap.c */

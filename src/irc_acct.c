@@ -61,7 +61,6 @@
 #define AUTH_EXTERNAL		2
 #define AUTH_TOKEN		3
 
-
 #define SASL_CHUNK		400	/* IRCv3 sasl: AUTHENTICATE chunk */
 #define SASL_MAX		8192	/* a whole response, base64 */
 
