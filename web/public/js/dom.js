@@ -28,11 +28,19 @@ export function setAttrs(el, attrs) {
   }
 }
 
-export function append(el, children) {
+// The nodes of a list of children: nested lists flattened, null,
+// undefined and false left out, anything else but a node made text.
+function nodesOf(children) {
+  const out = [];
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    out.push(c instanceof Node ? c : document.createTextNode(String(c)));
   }
+  return out;
+}
+
+export function append(el, children) {
+  for (const n of nodesOf(children)) el.append(n);
   return el;
 }
 
@@ -45,11 +53,7 @@ export function append(el, children) {
 // nothing their attributes do not show.  into(old): patch inside an old
 // child of the same tag and class instead of replacing it (a container).
 export function patch(el, nodes, into = null) {
-  const list = [];
-  for (const c of nodes.flat(Infinity)) {
-    if (c === null || c === undefined || c === false) continue;
-    list.push(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
+  const list = nodesOf(nodes);
   list.forEach((n, i) => {
     const old = el.childNodes[i];
     if (!old) el.append(n);

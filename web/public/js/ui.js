@@ -348,7 +348,7 @@ export class View {
     // only while the same conversation is shown.
     const same = this.headBuf === buf;
     this.headBuf = buf;
-    if (!same || !buf) clear(this.headTools);
+    if (!same) clear(this.headTools);
     if (!buf) return;
     const chat = this.chat;
     if (buf.kind === 'channel') {
